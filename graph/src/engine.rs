@@ -75,6 +75,7 @@ struct LiveNode {
     timing: NodeTiming,
     params: Vec<f32>,
     id: String,
+    content_frames: Option<u64>,
 }
 
 /// Control side of a running graph. See the module docs.
@@ -95,11 +96,15 @@ pub struct Engine {
     report: CompileReport,
 }
 
+/// A node prepared in this commit: its timing, the params it was built with,
+/// its id and its content length.
+type Fresh = (NodeTiming, Vec<f32>, String, Option<u64>);
+
 struct Preparation {
     insert: Vec<(u32, Box<dyn Processor>)>,
     timings: BTreeMap<u64, NodeTiming>,
     /// uid → (slot, params, id) of newly prepared nodes.
-    fresh: BTreeMap<u64, (NodeTiming, Vec<f32>, String)>,
+    fresh: BTreeMap<u64, Fresh>,
     /// Slots whose processor is replaced or removed.
     retired: Vec<u32>,
 }
@@ -190,6 +195,11 @@ impl Engine {
     /// What the last successful compile found (order, I/O layout, latency, tail).
     pub fn report(&self) -> &CompileReport {
         &self.report
+    }
+
+    /// The longest material any source node (file player) has, in frames.
+    pub fn content_frames(&self) -> Option<u64> {
+        self.live.values().filter_map(|n| n.content_frames).max()
     }
 
     /// The meters of this engine's nodes.
@@ -357,7 +367,7 @@ impl Engine {
             let timing =
                 NodeTiming { slot, latency_frames: prepared.latency_frames, tail_frames: prepared.tail_frames };
             prep.timings.insert(entry.uid, timing);
-            prep.fresh.insert(entry.uid, (timing, entry.params.clone(), entry.id.clone()));
+            prep.fresh.insert(entry.uid, (timing, entry.params.clone(), entry.id.clone(), prepared.content_frames));
             prep.insert.push((slot, prepared.processor));
         }
         Ok(prep)
@@ -367,9 +377,9 @@ impl Engine {
         self.free_slots.extend(slots);
     }
 
-    fn adopt(&mut self, fresh: BTreeMap<u64, (NodeTiming, Vec<f32>, String)>, report: CompileReport) {
-        for (uid, (timing, params, id)) in fresh {
-            self.live.insert(uid, LiveNode { timing, params, id });
+    fn adopt(&mut self, fresh: BTreeMap<u64, Fresh>, report: CompileReport) {
+        for (uid, (timing, params, id, content_frames)) in fresh {
+            self.live.insert(uid, LiveNode { timing, params, id, content_frames });
         }
         self.edges = self.graph.edges();
         self.report = report;

@@ -251,7 +251,7 @@ impl Executor {
                     for (k, &buf) in list(&s.lists, outs).iter().enumerate() {
                         let dst = &mut s.buffers[buf as usize * stride..][..frames];
                         match inputs.get(first as usize + k).and_then(|c| c.get(offset..offset + frames)) {
-                            Some(src) => dst.copy_from_slice(src),
+                            Some(src) => copy_flushed(src, dst),
                             None => dst.fill(0.0),
                         }
                     }
@@ -313,6 +313,16 @@ fn params_for<'a>(pending: &[ParamChange], events: &'a [ParamEvent], slot: u32, 
     match (events.get(start..end), pending.get(start)) {
         (Some(events), Some(first)) if first.uid == uid => ParamEvents::new(events),
         _ => ParamEvents::empty(),
+    }
+}
+
+/// Copies with subnormals replaced by zero. Applied where audio enters and
+/// leaves the graph: hosts and plugin validators feed subnormals (which slow
+/// recursive filters down) and reject plugins that emit them.
+#[inline]
+fn copy_flushed(src: &[f32], dst: &mut [f32]) {
+    for (y, x) in dst.iter_mut().zip(src) {
+        *y = if x.is_subnormal() { 0.0 } else { *x };
     }
 }
 

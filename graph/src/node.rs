@@ -231,12 +231,15 @@ pub struct Prepared {
     /// How long output may continue after input stops, in frames
     /// (`u32::MAX` = unknown / infinite).
     pub tail_frames: u32,
+    /// For sources (file players, generators with an end): how many frames of
+    /// material they have, so an offline render knows when the graph's input ends.
+    pub content_frames: Option<u64>,
 }
 
 impl Prepared {
     /// A processor with no latency and no tail.
     pub fn new(processor: impl Processor) -> Self {
-        Prepared { processor: Box::new(processor), latency_frames: 0, tail_frames: 0 }
+        Prepared { processor: Box::new(processor), latency_frames: 0, tail_frames: 0, content_frames: None }
     }
 
     /// Sets the latency in frames.
@@ -248,6 +251,12 @@ impl Prepared {
     /// Sets the tail in frames.
     pub fn tail(mut self, frames: u32) -> Self {
         self.tail_frames = frames;
+        self
+    }
+
+    /// Sets the length of the material a source node plays, in frames.
+    pub fn content(mut self, frames: u64) -> Self {
+        self.content_frames = Some(frames);
         self
     }
 }
@@ -270,5 +279,12 @@ pub trait Node: Send + 'static {
     /// files as the `config` object. Control thread.
     fn config(&self) -> serde_json::Value {
         serde_json::Value::Null
+    }
+
+    /// For linear nodes: the complex frequency response `(re, im)` at `hz` with
+    /// parameter values `params`, for response curves and tests. Control thread.
+    fn response(&self, params: &[f32], sample_rate: f64, hz: f64) -> Option<(f64, f64)> {
+        let _ = (params, sample_rate, hz);
+        None
     }
 }

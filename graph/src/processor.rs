@@ -160,10 +160,10 @@ pub struct ProcBuffers<'a, 'b> {
     pub events_out: &'a mut [EventBuffer],
 }
 
-impl ProcBuffers<'_, '_> {
+impl<'b> ProcBuffers<'_, 'b> {
     /// Input channel `ch`, or an empty slice when out of range.
     #[inline]
-    pub fn input(&self, ch: usize) -> &[f32] {
+    pub fn input(&self, ch: usize) -> &'b [f32] {
         self.inputs.get(ch).copied().unwrap_or(&[])
     }
 

@@ -50,6 +50,13 @@ pub enum MeterData {
         /// Samples per channel.
         channels: Vec<Vec<f32>>,
     },
+    /// Output-guard counters since the last reset.
+    Faults {
+        /// NaN or infinite samples replaced by silence.
+        nonfinite_samples: u64,
+        /// Samples limited to the ceiling.
+        clipped_samples: u64,
+    },
     /// Stereo correlation (−1 … +1) and balance (−1 left … +1 right).
     Correlation {
         /// Phase correlation.

@@ -1,0 +1,13 @@
+//! Equalisers and filters.
+
+pub mod biquad;
+mod biquad_node;
+
+pub use biquad_node::BiquadNode;
+
+use mixgraph_graph::NodeType;
+
+/// Registry entries of the family.
+pub fn node_types() -> Vec<NodeType> {
+    vec![biquad_node::node_type()]
+}
