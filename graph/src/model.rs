@@ -357,3 +357,10 @@ impl Graph {
         entry.params.get(index.0 as usize).copied()
     }
 }
+
+impl std::fmt::Debug for Graph {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let nodes: Vec<(&str, &str)> = self.nodes().map(|n| (n.id.as_str(), n.info.type_id.as_str())).collect();
+        f.debug_struct("Graph").field("name", &self.name).field("nodes", &nodes).field("edges", &self.edges()).finish()
+    }
+}

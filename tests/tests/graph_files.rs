@@ -1,0 +1,100 @@
+//! Graph-file errors name the file, the node and the field.
+
+use mixgraph_graph::{StreamInfo, file};
+
+fn load_err(json: &str) -> String {
+    let registry = mixgraph_nodes::registry();
+    let graph = match file::load_str(json, "song.json", &registry) {
+        Err(e) => return e.to_string(),
+        Ok(g) => g,
+    };
+    match file::check(&graph, "song.json", &StreamInfo::new(48_000.0, 512)) {
+        Err(e) => e.to_string(),
+        Ok(()) => panic!("loaded without error"),
+    }
+}
+
+fn graph(nodes: &str, edges: &str) -> String {
+    format!(r#"{{"format": "mixgraph/1", "nodes": [{nodes}], "edges": [{edges}]}}"#)
+}
+
+const IO: &str = r#"{"id": "in", "type": "io.input"}, {"id": "out", "type": "io.output"}"#;
+
+#[test]
+fn each_mistake_gets_a_message_naming_file_node_and_field() {
+    let cases = [
+        (
+            graph(r#"{"id": "eq", "type": "filter.biquadd"}"#, ""),
+            "song.json: node 'eq': type: unknown node type 'filter.biquadd' (run `mixgraph nodes` for the list)",
+        ),
+        (
+            graph(r#"{"id": "eq", "type": "filter.biquad", "params": {"freq": 100}}"#, ""),
+            "song.json: node 'eq': params.freq: node 'eq' has no parameter 'freq' (it has: kind, freq_hz, q, gain_db)",
+        ),
+        (
+            graph(r#"{"id": "eq", "type": "filter.biquad", "params": {"freq_hz": 30000}}"#, ""),
+            "song.json: node 'eq': params.freq_hz: eq.freq_hz: 30000 is out of range (10 to 24000 Hz)",
+        ),
+        (
+            graph(r#"{"id": "eq", "type": "filter.biquad", "params": {"kind": "bandstop"}}"#, ""),
+            "song.json: node 'eq': params.kind: eq.kind: bandstop is out of range (one of lowpass, highpass, bandpass, notch, peak, lowshelf, highshelf, allpass)",
+        ),
+        (
+            graph(r#"{"id": "a", "type": "util.gain"}, {"id": "a", "type": "util.gain"}"#, ""),
+            "song.json: node 'a': id: duplicate node id 'a'",
+        ),
+        (
+            graph(IO, r#"{"from": "in.out", "to": "ghost.in"}"#),
+            "song.json: node 'ghost': edges[0]: unknown node 'ghost'",
+        ),
+        (
+            graph(IO, r#"{"from": "in.left", "to": "out.in"}"#),
+            "song.json: node 'out': edges[0]: node 'in' has no output port 'left' (it has: out)",
+        ),
+        (
+            graph(
+                r#"{"id": "in", "type": "io.input", "config": {"channels": 1}}, {"id": "out", "type": "io.output"}"#,
+                r#"{"from": "in", "to": "out"}"#,
+            ),
+            "song.json: node 'out': edges[0]: channel mismatch: in.out has 1 channels, out.in has 2 (insert a channel map node)",
+        ),
+        (
+            graph(r#"{"id": "g", "type": "util.gain", "config": {"chanels": 2}}"#, ""),
+            "song.json: node 'g': config: config.chanels: unknown field (known: channels)",
+        ),
+        (
+            graph(r#"{"id": "g", "type": "util.gain", "gain": 2}"#, ""),
+            "song.json: node 'g': nodes[0]: unknown field `gain`, expected one of `id`, `type`, `config`, `params`",
+        ),
+        (
+            graph(
+                r#"{"id": "a", "type": "util.gain"}, {"id": "b", "type": "util.gain"}"#,
+                r#"{"from": "a", "to": "b"}, {"from": "b", "to": "a"}"#,
+            ),
+            "song.json: cycle between nodes a -> b: break it with a feedback delay node (util.feedback_delay)",
+        ),
+        (
+            r#"{"format": "mixgraph/2", "nodes": []}"#.to_string(),
+            "song.json: format: \"mixgraph/2\" is from a newer mixgraph; this version reads \"mixgraph/1\"",
+        ),
+        (
+            r#"{"format": "ableton/1", "nodes": []}"#.to_string(),
+            "song.json: format: unknown format \"ableton/1\" (expected \"mixgraph/1\")",
+        ),
+        (r#"{"nodes": []}"#.to_string(), "song.json: format: missing (expected \"mixgraph/1\")"),
+        (
+            "{\"format\": \"mixgraph/1\",\n \"nodes\": [}".to_string(),
+            "song.json: invalid JSON at line 2 column 12: expected value at line 2 column 12",
+        ),
+    ];
+    for (json, expected) in cases {
+        assert_eq!(load_err(&json), expected, "for {json}");
+    }
+}
+
+#[test]
+fn an_unreadable_file_names_its_path() {
+    let err =
+        file::load_file(std::path::Path::new("/nonexistent/graph.json"), &mixgraph_nodes::registry()).unwrap_err();
+    assert!(err.to_string().starts_with("/nonexistent/graph.json: cannot read: "), "{err}");
+}
