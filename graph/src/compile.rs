@@ -205,7 +205,7 @@ pub fn compile(
         let own_tail = timing.map(|t| t.tail_frames as u64).unwrap_or(0);
         if kind == TaskKind::Run {
             out_latency.insert(node, target + own_latency);
-            out_tail.insert(node, tail_in + own_tail + own_latency as u64);
+            out_tail.insert(node, tail_in + own_tail);
         } else {
             out_tail.insert(node, tail_in);
         }

@@ -7,6 +7,7 @@ use crate::processor::{
     EventBuffer, NoteEvent, ParamEvent, ParamEvents, ProcBuffers, ProcInfo, ProcessStatus, Processor,
 };
 use crate::schedule::{ListRange, Op, Schedule};
+use std::mem::MaybeUninit;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -375,21 +376,35 @@ fn run_processor(
     let base = s.buffers.as_mut_ptr();
     let limit = s.buffers.len() / stride.max(1);
     let (in_ids, out_ids) = (list(&s.lists, ins), list(&s.lists, outs));
-    let mut in_refs: [&[f32]; MAX_NODE_CHANNELS] = [&[]; MAX_NODE_CHANNELS];
-    let mut out_refs: [&mut [f32]; MAX_NODE_CHANNELS] = std::array::from_fn(|_| <&mut [f32]>::default());
-    for (slot, &id) in in_refs.iter_mut().zip(in_ids).filter(|(_, id)| (**id as usize) < limit) {
+    // Channel tables on the stack, filled only as far as used: initialising all
+    // MAX_NODE_CHANNELS entries per call showed up as measurable graph overhead.
+    let mut in_table: [MaybeUninit<&[f32]>; MAX_NODE_CHANNELS] = [const { MaybeUninit::uninit() }; MAX_NODE_CHANNELS];
+    let mut out_table: [MaybeUninit<&mut [f32]>; MAX_NODE_CHANNELS] =
+        [const { MaybeUninit::uninit() }; MAX_NODE_CHANNELS];
+    let mut n_in = 0;
+    for &id in in_ids.iter().take(MAX_NODE_CHANNELS) {
+        let id = if (id as usize) < limit { id as usize } else { 0 };
         // SAFETY: `id < limit` keeps the slice inside the arena; input buffers are
         // only read during this call, and the compiler never gives a node an
         // output buffer that is also one of its inputs.
-        *slot = unsafe { std::slice::from_raw_parts(base.add(id as usize * stride), frames) };
+        in_table[n_in].write(unsafe { std::slice::from_raw_parts(base.add(id * stride), frames) });
+        n_in += 1;
     }
-    for (slot, &id) in out_refs.iter_mut().zip(out_ids).filter(|(_, id)| (**id as usize) < limit) {
-        // SAFETY: in the arena (checked above); output buffers of one node are
-        // distinct from each other and from its inputs (compiler invariant), so
-        // this is the only live reference to them.
-        *slot = unsafe { std::slice::from_raw_parts_mut(base.add(id as usize * stride), frames) };
+    let mut n_out = 0;
+    for &id in out_ids.iter().take(MAX_NODE_CHANNELS) {
+        if (id as usize) >= limit || id == 0 {
+            continue;
+        }
+        // SAFETY: in the arena (checked above) and never the shared silent buffer 0;
+        // output buffers of one node are distinct from each other and from its
+        // inputs (compiler invariant), so this is the only live reference to them.
+        out_table[n_out].write(unsafe { std::slice::from_raw_parts_mut(base.add(id as usize * stride), frames) });
+        n_out += 1;
     }
-    let (n_in, n_out) = (in_ids.len().min(MAX_NODE_CHANNELS), out_ids.len().min(MAX_NODE_CHANNELS));
+    // SAFETY: the first `n_in` / `n_out` entries were written above.
+    let in_refs: &[&[f32]] = unsafe { std::slice::from_raw_parts(in_table.as_ptr().cast(), n_in) };
+    // SAFETY: as above; the table outlives the slice and nothing else aliases it.
+    let out_refs: &mut [&mut [f32]] = unsafe { std::slice::from_raw_parts_mut(out_table.as_mut_ptr().cast(), n_out) };
 
     let ev_base = s.events.as_mut_ptr();
     let ev_limit = s.events.len();
@@ -413,17 +428,17 @@ fn run_processor(
     }
     let n_ev_in = ev_in_ids.len().min(MAX_NODE_EVENT_PORTS);
     let io = ProcBuffers {
-        inputs: &in_refs[..n_in],
-        outputs: &mut out_refs[..n_out],
+        inputs: in_refs,
+        outputs: &mut *out_refs,
         events_in: &ev_in_refs[..n_ev_in],
         events_out: ev_out_refs,
     };
     match processor.process(info, io, params) {
         ProcessStatus::Modified | ProcessStatus::Tail(_) => {}
-        ProcessStatus::ClearOutputs => out_refs[..n_out].iter_mut().for_each(|o| o.fill(0.0)),
+        ProcessStatus::ClearOutputs => out_refs.iter_mut().for_each(|o| o.fill(0.0)),
         ProcessStatus::Bypass => {
-            for (k, out) in out_refs[..n_out].iter_mut().enumerate() {
-                match in_refs[..n_in].get(k) {
+            for (k, out) in out_refs.iter_mut().enumerate() {
+                match in_refs.get(k) {
                     Some(input) => out.copy_from_slice(input),
                     None => out.fill(0.0),
                 }
@@ -431,7 +446,7 @@ fn run_processor(
         }
         ProcessStatus::Error(_) => {
             stats.node_errors.fetch_add(1, Ordering::Relaxed);
-            out_refs[..n_out].iter_mut().for_each(|o| o.fill(0.0));
+            out_refs.iter_mut().for_each(|o| o.fill(0.0));
         }
     }
 }

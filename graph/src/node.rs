@@ -208,7 +208,13 @@ pub struct PrepareContext<'a> {
     pub(crate) telemetry: &'a TelemetryHub,
 }
 
-impl PrepareContext<'_> {
+impl<'a> PrepareContext<'a> {
+    /// A context for preparing a node outside an engine (benchmarks, hosts that
+    /// drive a processor directly); its meters register in `telemetry`.
+    pub fn new(stream: StreamInfo, params: &'a [f32], node_id: &'a str, telemetry: &'a TelemetryHub) -> Self {
+        PrepareContext { stream, params, node_id, telemetry }
+    }
+
     /// Creates the node's meter channel named `name`, registered under
     /// `node_id.name`. `initial` fixes the frame's shape (vector lengths): the
     /// audio thread overwrites it in place and never allocates.

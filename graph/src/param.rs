@@ -316,6 +316,9 @@ impl Smoother {
     }
 
     /// Advances one sample and returns the new value.
+    // Named like nice-plug's and Firewheel's smoothers; it never ends, so it is
+    // deliberately not an `Iterator`.
+    #[allow(clippy::should_implement_trait)]
     #[inline]
     pub fn next(&mut self) -> f32 {
         if self.remaining == 0 {

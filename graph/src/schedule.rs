@@ -146,7 +146,9 @@ pub struct CompileReport {
     /// Delay from graph inputs to graph outputs, in frames; every output is
     /// aligned to it.
     pub latency_frames: u32,
-    /// Frames the graph keeps sounding after its inputs end (`u32::MAX` if unknown).
+    /// Frames the output keeps sounding after the last input frame has come
+    /// through the latency: the sum of the tails along the longest-ringing path,
+    /// not counting latency (`u32::MAX` if unknown, as through a feedback loop).
     pub tail_frames: u32,
     /// Audio buffers in the arena (including the shared silent one).
     pub buffer_count: usize,
@@ -210,7 +212,7 @@ mod tests {
     fn delay_line_delays_by_its_length_across_blocks() {
         let mut line = DelayLine::new(key(5));
         let input: Vec<f32> = (1..=20).map(|i| i as f32).collect();
-        let mut out = vec![0.0; 20];
+        let mut out = [0.0; 20];
         for (src, dst) in input.chunks(3).zip(out.chunks_mut(3)) {
             line.run(src, dst, false);
         }

@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 /// The measurement carried by a [`MeterFrame`].
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum MeterData {
     /// Sample peak and RMS per channel over the last frame period, in dBFS.
     Levels {

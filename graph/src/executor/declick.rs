@@ -93,17 +93,17 @@ impl Declick {
         if self.armed {
             self.armed = false;
             self.position = 0;
-            for ch in 0..channels {
-                let [a, b] = self.history[ch];
-                let first = outputs[ch].get(offset).copied().unwrap_or(0.0);
+            for ((output, [a, b]), step) in outputs.iter().zip(self.history).zip(self.offset.iter_mut()) {
+                let first = output.get(offset).copied().unwrap_or(0.0);
                 let predicted = 2.0 * b - a;
-                self.offset[ch] = if (predicted - first).is_finite() { predicted - first } else { 0.0 };
+                *step = if (predicted - first).is_finite() { predicted - first } else { 0.0 };
             }
         }
         let fade = self.fade;
-        for ch in 0..channels {
-            let Some(block) = outputs[ch].get_mut(offset..offset + frames) else { continue };
-            for (i, y) in block.iter_mut().enumerate() {
+        let idle = fade == Fade::Idle && self.position >= self.length;
+        for (ch, output) in outputs.iter_mut().enumerate().take(channels) {
+            let Some(block) = output.get_mut(offset..offset + frames) else { continue };
+            for (i, y) in block.iter_mut().enumerate().take(if idle { 0 } else { frames }) {
                 let position = self.position + i;
                 if position < self.length {
                     *y += self.offset[ch] * raised_cosine(position, self.length);

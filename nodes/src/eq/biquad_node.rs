@@ -43,6 +43,27 @@ fn design(params: &[f32], sample_rate: f64) -> BiquadCoefs {
     BiquadCoefs::design(kind, sample_rate, f as f64, q as f64, g as f64)
 }
 
+/// Frames for the impulse response to fall 120 dB, from the largest pole
+/// radius r of z² + a1·z + a2: r^n = 1e-6. Capped at 10 s (poles on the unit
+/// circle never decay). Parameter changes after `prepare` can lengthen it.
+fn decay_frames(c: &BiquadCoefs, sample_rate: f64) -> u32 {
+    let disc = c.a1 * c.a1 - 4.0 * c.a2;
+    let radius = if disc < 0.0 {
+        c.a2.abs().sqrt()
+    } else {
+        let root = disc.sqrt();
+        ((-c.a1 + root) * 0.5).abs().max(((-c.a1 - root) * 0.5).abs())
+    };
+    let cap = 10.0 * sample_rate;
+    if radius <= 0.0 {
+        return 2;
+    }
+    if radius >= 1.0 {
+        return cap as u32;
+    }
+    ((1e-6f64).ln() / radius.ln()).ceil().min(cap) as u32 + 2
+}
+
 struct BiquadProcessor {
     kind: f32,
     freq: Smoother,
@@ -100,8 +121,8 @@ impl Node for BiquadNode {
             sample_rate: sr,
         };
         processor.redesign();
-        // The impulse response of a stable biquad decays below -120 dB well within a second.
-        Ok(Prepared::new(processor).tail(sr as u32))
+        let tail = decay_frames(&processor.coefs, sr);
+        Ok(Prepared::new(processor).tail(tail))
     }
 
     fn config(&self) -> serde_json::Value {
@@ -214,6 +235,25 @@ mod tests {
     }
 
     #[test]
+    fn the_reported_tail_covers_the_ring_down() {
+        // A resonant 100 Hz bandpass rings; its tail must cover the decay to -120 dB.
+        let h = NodeHarness::new(
+            "filter.biquad",
+            json!({"channels": 1}),
+            &[("kind", 2.0), ("freq_hz", 100.0), ("q", 20.0)],
+        );
+        let (engine, _) = h.engine();
+        let tail = engine.report().tail_frames as usize;
+        let mut impulse = vec![0.0; 4 * 48_000];
+        impulse[0] = 1.0;
+        let ir = h.render(&[impulse], &[512]).remove(0);
+        let peak = ir.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        let after = ir[tail..].iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        assert!(after <= peak * 1e-6 * 1.01, "tail {tail} frames leaves {after} after a peak of {peak}");
+        assert!(tail > 1000 && tail < 4 * 48_000, "tail {tail}");
+    }
+
+    #[test]
     fn a_frequency_sweep_is_smooth_and_lands_on_target() {
         let h = NodeHarness::new("filter.biquad", json!({"channels": 1}), &[("kind", 0.0), ("freq_hz", 200.0)]);
         let (mut engine, mut ex) = h.engine();
@@ -224,7 +264,7 @@ mod tests {
         assert!(first[0].iter().chain(&rest[0]).all(|v| v.is_finite()));
         // After the 20 ms glide the filter is the 8 kHz lowpass: compare with a fresh one.
         let fresh = NodeHarness::new("filter.biquad", json!({"channels": 1}), &[("kind", 0.0), ("freq_hz", 8000.0)]);
-        let reference = fresh.render(&[x.clone()], &[256]);
+        let reference = fresh.render(std::slice::from_ref(&x), &[256]);
         let tail = &rest[0][20_000..];
         let want = &reference[0][24_800..];
         let worst = tail.iter().zip(want).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);

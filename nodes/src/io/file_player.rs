@@ -167,7 +167,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("tone.wav");
         let tone = sine(440.0, 0.5, 4800);
-        write_wav(&path, 48_000, &[tone.clone()]);
+        write_wav(&path, 48_000, std::slice::from_ref(&tone));
         let h = NodeHarness::new("io.file_player", json!({"path": path, "channels": 2}), &[]);
         let (engine, mut ex) = h.engine();
         assert_eq!(engine.content_frames(), Some(4800));

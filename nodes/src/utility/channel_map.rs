@@ -140,8 +140,8 @@ mod tests {
         let out = NodeHarness::new("util.channel_map", json!({"mode": "stereo_to_mono"}), &[])
             .render(&[l.clone(), r.clone()], &[64]);
         assert!(out[0].iter().zip(l.iter().zip(&r)).all(|(m, (a, b))| *m == 0.5 * (a + b)));
-        let out =
-            NodeHarness::new("util.channel_map", json!({"mode": "mono_to_stereo"}), &[]).render(&[l.clone()], &[64]);
+        let out = NodeHarness::new("util.channel_map", json!({"mode": "mono_to_stereo"}), &[])
+            .render(std::slice::from_ref(&l), &[64]);
         assert_eq!(out, vec![l.clone(), l.clone()]);
         let out =
             NodeHarness::new("util.channel_map", json!({"mode": "right"}), &[]).render(&[l.clone(), r.clone()], &[64]);

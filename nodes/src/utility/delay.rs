@@ -71,7 +71,9 @@ impl Node for DelayNode {
             sample_rate: ctx.stream.sample_rate,
         };
         p.update();
-        Ok(Prepared::new(p).tail(capacity as u32))
+        // The tail is the delay as prepared; raising the time later lengthens it.
+        let tail = p.delay as u32;
+        Ok(Prepared::new(p).tail(tail))
     }
 
     fn config(&self) -> serde_json::Value {
@@ -135,7 +137,7 @@ mod tests {
     fn delays_exactly_by_ms_plus_frames() {
         let x = noise(5000, 9);
         let h = NodeHarness::new("util.delay", json!({"channels": 1}), &[("delay_ms", 10.0), ("delay_frames", 7.0)]);
-        let out = h.render(&[x.clone()], &[100]);
+        let out = h.render(std::slice::from_ref(&x), &[100]);
         let d = 480 + 7;
         assert!(out[0][..d].iter().all(|v| *v == 0.0));
         assert_eq!(&out[0][d..], &x[..x.len() - d]);

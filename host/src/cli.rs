@@ -1,0 +1,250 @@
+//! Command-line syntax (clap derive) and the small parsers for its values.
+
+use crate::wav_out::SampleFormat;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Render audio through mixgraph node graphs, list node types, check graph files.
+#[derive(Debug, Parser)]
+#[command(name = "mixgraph", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Render audio files through a graph file to a WAV file.
+    Render(RenderArgs),
+    /// List node types, or describe one.
+    Nodes(NodesArgs),
+    /// Check graph files: load, compile and prepare each at 48 kHz / 512 frames.
+    Validate(ValidateArgs),
+    /// Synthesize a demo song as four stems and mix them through a graph.
+    Demo(DemoArgs),
+}
+
+/// Options of `mixgraph render`.
+#[derive(Debug, Args)]
+#[command(after_help = "The written file is time-aligned with the inputs: the graph's latency is \
+    trimmed from its start. Its length is the longest input (or file-player material) plus the \
+    graph's tail; when the tail is unknown (feedback loops) it is at most --tail seconds and ends \
+    early once the output has stayed below -120 dBFS for 0.5 s.")]
+pub struct RenderArgs {
+    /// Graph file (JSON, format mixgraph/1).
+    #[arg(long, short = 'g', value_name = "FILE")]
+    pub graph: PathBuf,
+    /// Audio file for a graph input, as NAME=PATH; a bare PATH feeds the input `in`.
+    #[arg(long = "in", short = 'i', value_name = "NAME=PATH", value_parser = parse_input)]
+    pub inputs: Vec<InputSpec>,
+    /// WAV file to write (through a temporary file, renamed when complete).
+    #[arg(long, short = 'o', value_name = "PATH")]
+    pub out: PathBuf,
+    /// Set a parameter before rendering, as node.param=VALUE (repeatable).
+    #[arg(long = "set", short = 's', value_name = "NODE.PARAM=VALUE", value_parser = parse_set)]
+    pub sets: Vec<ParamSet>,
+    /// Graph output to write (default: `out`, or the only output).
+    #[arg(long, value_name = "NAME")]
+    pub output: Option<String>,
+    /// Render sample rate in Hz (default: the first input file's rate, else 48000).
+    #[arg(long, value_name = "HZ", value_parser = clap::value_parser!(u32).range(8_000..=768_000))]
+    pub sample_rate: Option<u32>,
+    /// Frames per processing block.
+    #[arg(long, value_name = "N", default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..=65_536))]
+    pub block_size: u32,
+    /// Output sample format: wav16 (TPDF-dithered), wav24 or wav32f.
+    #[arg(long, value_name = "FORMAT", default_value = "wav24")]
+    pub format: SampleFormat,
+    /// Longest tail after the inputs end when the graph's tail is unknown, in seconds.
+    #[arg(long = "tail", value_name = "SECONDS", default_value_t = 5.0, value_parser = parse_seconds)]
+    pub tail_seconds: f64,
+    /// Length of material to render instead of the longest input or file-player
+    /// content, in seconds (needed when a file player loops); the tail follows.
+    #[arg(long = "duration", value_name = "SECONDS", value_parser = parse_seconds)]
+    pub duration_seconds: Option<f64>,
+}
+
+/// Options of `mixgraph nodes`.
+#[derive(Debug, Args)]
+pub struct NodesArgs {
+    /// Describe this node type (config, ports, parameters) instead of listing all.
+    #[arg(value_name = "TYPE")]
+    pub type_id: Option<String>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options of `mixgraph validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Graph files to check.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+/// Options of `mixgraph demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Directory to write `stems/*.wav` and `demo_mix.wav` into (created if missing).
+    #[arg(long, short = 'o', value_name = "DIR", default_value = "mixgraph-demo")]
+    pub out: PathBuf,
+    /// Sample rate of the stems and the mix, in Hz.
+    #[arg(long, value_name = "HZ", default_value_t = 48_000, value_parser = clap::value_parser!(u32).range(8_000..=768_000))]
+    pub sample_rate: u32,
+    /// Mix graph to use instead of the built-in presets/mix/demo_mix.json (inputs
+    /// drums, bass, chords, lead; output out).
+    #[arg(long, short = 'g', value_name = "FILE")]
+    pub graph: Option<PathBuf>,
+}
+
+/// One `--in`: which graph input gets which file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputSpec {
+    /// Graph input name (the io.input node's id).
+    pub name: String,
+    /// Audio file.
+    pub path: PathBuf,
+}
+
+/// One `--set`: a parameter address and its value as text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParamSet {
+    /// `node.param`.
+    pub address: String,
+    /// The value as typed: a number, true/false or an enum variant name.
+    pub value: String,
+}
+
+/// The input name a bare `--in PATH` feeds.
+pub const MAIN_INPUT: &str = "in";
+
+/// Parses `NAME=PATH` or a bare `PATH` (meaning the input `in`).
+///
+/// A prefix before `=` counts as a name only if it looks like a node id
+/// (letters, digits, `_`, `-`), so `--in ./a=b.wav` is still a path.
+///
+/// # Errors
+/// For an empty name or path.
+pub fn parse_input(text: &str) -> Result<InputSpec, String> {
+    let (name, path) = match text.split_once('=') {
+        Some((name, path)) if is_id(name) => (name, path),
+        Some(("", _)) => return Err("empty input name before '=': use NAME=PATH".to_string()),
+        _ => (MAIN_INPUT, text),
+    };
+    if path.is_empty() {
+        return Err(format!("no path after '{name}=': use NAME=PATH"));
+    }
+    Ok(InputSpec { name: name.to_string(), path: PathBuf::from(path) })
+}
+
+/// Parses `node.param=VALUE`.
+///
+/// # Errors
+/// When there is no `=`, or the address is not `node.param`.
+pub fn parse_set(text: &str) -> Result<ParamSet, String> {
+    let (address, value) =
+        text.split_once('=').ok_or_else(|| format!("'{text}' is not node.param=VALUE (missing '=')"))?;
+    let address = address.trim();
+    let value = value.trim();
+    match address.split_once('.') {
+        Some((node, param)) if !node.is_empty() && !param.is_empty() => {}
+        _ => return Err(format!("'{address}' is not a parameter address: use node.param=VALUE")),
+    }
+    if value.is_empty() {
+        return Err(format!("no value after '{address}='"));
+    }
+    Ok(ParamSet { address: address.to_string(), value: value.to_string() })
+}
+
+/// Parses a non-negative, finite number of seconds.
+///
+/// # Errors
+/// For anything else.
+pub fn parse_seconds(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(s) if s.is_finite() && (0.0..=3600.0).contains(&s) => Ok(s),
+        _ => Err(format!("'{text}' is not a number of seconds from 0 to 3600")),
+    }
+}
+
+fn is_id(text: &str) -> bool {
+    !text.is_empty() && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn input_with_and_without_name() {
+        assert_eq!(
+            parse_input("drums=stems/drums.wav"),
+            Ok(InputSpec { name: "drums".into(), path: "stems/drums.wav".into() })
+        );
+        assert_eq!(parse_input("song.wav"), Ok(InputSpec { name: "in".into(), path: "song.wav".into() }));
+        // A prefix that is not an id is part of the path.
+        assert_eq!(parse_input("./a=b.wav"), Ok(InputSpec { name: "in".into(), path: "./a=b.wav".into() }));
+        assert_eq!(parse_input("my take=1.wav").unwrap().name, "in");
+        assert!(parse_input("=x.wav").is_err());
+        assert!(parse_input("drums=").is_err());
+    }
+
+    #[test]
+    fn set_needs_address_and_value() {
+        assert_eq!(parse_set("trim.gain_db=-6"), Ok(ParamSet { address: "trim.gain_db".into(), value: "-6".into() }));
+        assert_eq!(parse_set(" eq.kind = peak ").unwrap().value, "peak");
+        assert!(parse_set("trim.gain_db").is_err());
+        assert!(parse_set("trim=3").is_err());
+        assert!(parse_set(".gain=3").is_err());
+        assert!(parse_set("trim.gain_db=").is_err());
+    }
+
+    #[test]
+    fn seconds_are_bounded() {
+        assert_eq!(parse_seconds("2.5"), Ok(2.5));
+        assert!(parse_seconds("-1").is_err());
+        assert!(parse_seconds("nan").is_err());
+        assert!(parse_seconds("1e9").is_err());
+    }
+
+    #[test]
+    fn render_arguments_parse() {
+        let cli = Cli::try_parse_from([
+            "mixgraph",
+            "render",
+            "--graph",
+            "g.json",
+            "--in",
+            "a.wav",
+            "--in",
+            "side=b.flac",
+            "--out",
+            "o.wav",
+            "--set",
+            "trim.gain_db=-3",
+            "--format",
+            "wav32f",
+            "--block-size",
+            "64",
+        ])
+        .unwrap();
+        let Command::Render(args) = cli.command else { panic!("not render") };
+        assert_eq!(args.inputs.len(), 2);
+        assert_eq!(args.inputs[1].name, "side");
+        assert_eq!(args.block_size, 64);
+        assert_eq!(args.format, SampleFormat::Wav32F);
+        assert_eq!(args.tail_seconds, 5.0);
+        assert!(
+            Cli::try_parse_from(["mixgraph", "render", "--graph", "g", "--out", "o", "--block-size", "0"]).is_err()
+        );
+    }
+}
