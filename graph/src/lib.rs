@@ -5,7 +5,7 @@
 //! that turns it into a [`Schedule`] (topological order, buffer reuse, fan-in
 //! sums, latency compensation, feedback through explicit delay nodes), the
 //! real-time [`Executor`] with its control-side [`Engine`] (lock-free edits and
-//! parameter changes), telemetry ([`TelemetryHub`]) and graph files ([`file`]).
+//! parameter changes), telemetry ([`TelemetryHub`]) and graph files ([`mod@file`]).
 //!
 //! This crate knows no DSP node, file format or UI: the node library lives in
 //! `mixgraph-nodes`. Use it directly to embed the engine or write nodes.

@@ -7,7 +7,7 @@ mod mix;
 mod pan;
 mod safety;
 
-pub use channel_map::ChannelMapNode;
+pub use channel_map::{ChannelMapNode, ChannelMode};
 pub use delay::DelayNode;
 pub use gain::GainNode;
 pub use mix::MixNode;
