@@ -64,6 +64,14 @@ pub enum CompileError {
         /// Its channel count.
         channels: usize,
     },
+    /// A stream with no block size or no sample rate.
+    #[error("invalid stream: sample rate {sample_rate} Hz, block size {max_block_frames} frames")]
+    InvalidStream {
+        /// The sample rate asked for.
+        sample_rate: f64,
+        /// The block size asked for.
+        max_block_frames: usize,
+    },
     /// A processor node that has not been prepared.
     #[error("node '{0}' has no prepared processor")]
     NotPrepared(String),
@@ -125,6 +133,12 @@ pub fn compile(
     options: CompileOptions,
 ) -> Result<Schedule, CompileError> {
     let g = &graph.g;
+    if stream.max_block_frames == 0 || !(stream.sample_rate > 0.0 && stream.sample_rate.is_finite()) {
+        return Err(CompileError::InvalidStream {
+            sample_rate: stream.sample_rate,
+            max_block_frames: stream.max_block_frames,
+        });
+    }
     // 1. Tasks.
     let mut tasks: Vec<Task> = Vec::new();
     let mut producer: HashMap<NodeIndex, usize> = HashMap::new();
@@ -203,11 +217,11 @@ pub fn compile(
         let timing = timings.get(&g[node].uid);
         let own_latency = timing.map(|t| t.latency_frames).unwrap_or(0);
         let own_tail = timing.map(|t| t.tail_frames as u64).unwrap_or(0);
+        // A feedback write produces nothing; its node's output tail (unknown) was
+        // set by the read task.
         if kind == TaskKind::Run {
             out_latency.insert(node, target + own_latency);
             out_tail.insert(node, tail_in + own_tail);
-        } else {
-            out_tail.insert(node, tail_in);
         }
     }
     let outputs: Vec<NodeIndex> = sorted_role(graph, NodeRole::GraphOutput);

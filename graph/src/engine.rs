@@ -94,6 +94,8 @@ pub struct Engine {
     next_slot: u32,
     edges: Vec<(String, String)>,
     report: CompileReport,
+    /// Commits sent to the executor so far.
+    generation: u64,
 }
 
 /// A node prepared in this commit: its timing, the params it was built with,
@@ -146,6 +148,7 @@ impl Engine {
             free_slots: BTreeSet::new(),
             next_slot: 0,
             edges: Vec::new(),
+            generation: 0,
             report: CompileReport {
                 order: Vec::new(),
                 inputs: Vec::new(),
@@ -261,6 +264,7 @@ impl Engine {
         });
         let removed = Vec::with_capacity(prep.retired.len() + prep.insert.len());
         let swap = Swap {
+            generation: self.generation + 1,
             schedule: Some(Box::new(schedule)),
             insert: prep.insert,
             remove: prep.retired.clone(),
@@ -272,6 +276,7 @@ impl Engine {
             // Cannot happen: a slot was checked above and this is the only producer.
             return Err(CommitError::Busy);
         }
+        self.generation += 1;
         self.release_slots(prep.retired.iter().copied());
         self.edges = edges;
         if let Some(report) = report {
@@ -291,10 +296,17 @@ impl Engine {
     pub fn set_param(&mut self, address: &str, value: f32) -> Result<(), EngineParamError> {
         let (entry, index) = self.graph.param_address(address)?;
         let structural = entry.info.params[index.0 as usize].structural;
+        let previous = entry.params[index.0 as usize];
         self.graph.set_param(address, value)?;
         if structural {
-            self.commit()?;
-            return Ok(());
+            return match self.commit() {
+                Ok(()) | Err(CommitError::Busy) => Ok(()),
+                Err(e) => {
+                    // Keep the graph runnable: the value that failed is not kept.
+                    let _ = self.graph.set_param(address, previous);
+                    Err(e.into())
+                }
+            };
         }
         if self.sync_params() { Ok(()) } else { Err(EngineParamError::QueueFull) }
     }
@@ -305,11 +317,13 @@ impl Engine {
         for entry in self.graph.nodes() {
             let Some(live) = self.live.get_mut(&entry.uid) else { continue };
             for (i, (&want, have)) in entry.params.iter().zip(live.params.iter_mut()).enumerate() {
-                if want == *have {
+                // Structural values reach the processor by re-preparing it, in commit().
+                if want == *have || entry.info.params[i].structural {
                     continue;
                 }
                 let event = ParamEvent { index: crate::param::ParamIndex(i as u16), value: want };
-                let change = ParamChange { slot: live.timing.slot, uid: entry.uid, seq: 0, event };
+                let change =
+                    ParamChange { slot: live.timing.slot, uid: entry.uid, generation: self.generation, seq: 0, event };
                 if self.params_out.push(change).is_ok() {
                     *have = want;
                 } else {

@@ -39,6 +39,9 @@ pub struct EngineStats {
 pub(crate) struct ParamChange {
     pub slot: u32,
     pub uid: u64,
+    /// The engine's commit count when it was sent: it applies once that
+    /// commit's schedule runs.
+    pub generation: u64,
     pub seq: u32,
     pub event: ParamEvent,
 }
@@ -49,6 +52,8 @@ pub(crate) type Arena = Vec<Option<Box<dyn Processor>>>;
 /// A graph edit on its way to the audio thread and, emptied, on its way back.
 #[derive(Default)]
 pub(crate) struct Swap {
+    /// Commit count of the engine that sent it.
+    pub generation: u64,
     /// The schedule to install; on return, the one it replaced.
     pub schedule: Option<Box<Schedule>>,
     /// New processors and their slots.
@@ -69,6 +74,8 @@ pub struct Executor {
     swaps_in: rtrb::Consumer<Box<Swap>>,
     garbage_out: rtrb::Producer<Box<Swap>>,
     pending_garbage: Option<Box<Swap>>,
+    /// Generation of the last swap installed.
+    applied_generation: u64,
     /// A latency-changing edit waiting for the fade-out to finish.
     held: Option<Box<Swap>>,
     params_in: rtrb::Consumer<ParamChange>,
@@ -98,6 +105,7 @@ impl Executor {
             swaps_in: parts.swaps_in,
             garbage_out: parts.garbage_out,
             pending_garbage: None,
+            applied_generation: 0,
             held: None,
             params_in: parts.params_in,
             pending: Vec::with_capacity(PARAM_QUEUE_CAPACITY),
@@ -213,6 +221,7 @@ impl Executor {
             std::mem::swap(&mut self.schedule, &mut schedule);
             swap.schedule = Some(schedule);
         }
+        self.applied_generation = swap.generation;
         self.stats.swaps.fetch_add(1, Ordering::Relaxed);
         if let Err(rtrb::PushError::Full(swap)) = self.garbage_out.push(swap) {
             self.pending_garbage = Some(swap);
@@ -220,25 +229,25 @@ impl Executor {
     }
 
     /// Drains parameter changes and groups them by slot, oldest first per slot.
+    /// Drains parameter changes meant for the schedule now running (changes sent
+    /// after a commit that is not swapped in yet wait in the ring), drops those
+    /// whose node is gone, and groups them by slot, oldest first per slot.
     fn take_params(&mut self) {
         while self.pending.len() < self.pending.capacity() {
-            match self.params_in.pop() {
-                Ok(mut change) => {
-                    change.seq = self.pending.len() as u32;
-                    self.pending.push(change);
-                }
-                Err(_) => break,
+            match self.params_in.peek() {
+                Ok(change) if change.generation <= self.applied_generation => {}
+                _ => break,
             }
+            let Ok(mut change) = self.params_in.pop() else { break };
+            if self.schedule.slot_uids.get(change.slot as usize) != Some(&change.uid) {
+                self.stats.stale_params.fetch_add(1, Ordering::Relaxed);
+                continue;
+            }
+            change.seq = self.pending.len() as u32;
+            self.pending.push(change);
         }
         self.pending.sort_unstable_by_key(|c| (c.slot, c.seq));
-        for change in &self.pending {
-            let live = self.schedule.slot_uids.get(change.slot as usize) == Some(&change.uid);
-            if !live {
-                self.stats.stale_params.fetch_add(1, Ordering::Relaxed);
-            }
-            // Stale changes stay in the list (keeping it aligned) but are never matched.
-            self.events.push(change.event);
-        }
+        self.events.extend(self.pending.iter().map(|c| c.event));
     }
 
     fn run_block(&mut self, inputs: &[&[f32]], outputs: &mut [&mut [f32]], offset: usize, frames: usize) {
@@ -312,6 +321,8 @@ fn params_for<'a>(pending: &[ParamChange], events: &'a [ParamEvent], slot: u32, 
     let start = pending.partition_point(|c| c.slot < slot);
     let end = pending.partition_point(|c| c.slot <= slot);
     match (events.get(start..end), pending.get(start)) {
+        // Every pending change was checked live when taken; the uid check guards
+        // against a slot that a swap in this same call handed to another node.
         (Some(events), Some(first)) if first.uid == uid => ParamEvents::new(events),
         _ => ParamEvents::empty(),
     }

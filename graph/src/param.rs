@@ -256,12 +256,22 @@ pub struct Smoother {
     /// Additive step (linear), factor (logarithmic) or pole coefficient (exponential).
     step: f32,
     remaining: u32,
+    /// Logarithmic style with both ends positive: multiply by `step`.
+    geometric: bool,
 }
 
 impl Smoother {
     /// A settled smoother at `value`.
     pub fn new(style: Smoothing, sample_rate: f64, value: f32) -> Self {
-        Smoother { style, sample_rate: sample_rate as f32, current: value, target: value, step: 0.0, remaining: 0 }
+        Smoother {
+            style,
+            sample_rate: sample_rate as f32,
+            current: value,
+            target: value,
+            step: 0.0,
+            remaining: 0,
+            geometric: false,
+        }
     }
 
     /// Starts moving toward `target`. Real-time safe.
@@ -278,10 +288,9 @@ impl Smoother {
         }
         self.remaining = steps;
         let n = steps as f32;
+        self.geometric = matches!(self.style, Smoothing::Logarithmic { .. }) && self.current > 0.0 && target > 0.0;
         self.step = match self.style {
-            Smoothing::Logarithmic { .. } if self.current > 0.0 && target > 0.0 => {
-                (target / self.current).powf(1.0 / n)
-            }
+            Smoothing::Logarithmic { .. } if self.geometric => (target / self.current).powf(1.0 / n),
             Smoothing::Exponential { .. } => {
                 // Residual shrinks by 1e-4 (−80 dB) over `steps`, then snaps to target.
                 (1e-4f32.ln() / n).exp()
@@ -329,7 +338,7 @@ impl Smoother {
             self.current = self.target;
         } else {
             self.current = match self.style {
-                Smoothing::Logarithmic { .. } if self.current > 0.0 && self.target > 0.0 => self.current * self.step,
+                Smoothing::Logarithmic { .. } if self.geometric => self.current * self.step,
                 Smoothing::Exponential { .. } => self.target + (self.current - self.target) * self.step,
                 _ => self.current + self.step,
             };
@@ -347,9 +356,7 @@ impl Smoother {
         self.remaining -= n;
         let nf = n as f32;
         self.current = match self.style {
-            Smoothing::Logarithmic { .. } if self.current > 0.0 && self.target > 0.0 => {
-                self.current * self.step.powf(nf)
-            }
+            Smoothing::Logarithmic { .. } if self.geometric => self.current * self.step.powf(nf),
             Smoothing::Exponential { .. } => self.target + (self.current - self.target) * self.step.powf(nf),
             _ => self.current + self.step * nf,
         };
@@ -421,6 +428,15 @@ mod tests {
             assert!(v > prev && v <= 1.0);
             prev = v;
         }
+    }
+
+    #[test]
+    fn logarithmic_falls_back_to_linear_through_zero() {
+        let mut s = Smoother::new(Smoothing::Logarithmic { ms: 1.0 }, SR, -1.0);
+        s.set_target(1.0);
+        let values: Vec<f32> = (0..48).map(|_| s.next()).collect();
+        assert!(values.windows(2).all(|w| (w[1] - w[0] - 2.0 / 48.0).abs() < 1e-4), "{values:?}");
+        assert_eq!(values[47], 1.0);
     }
 
     #[test]

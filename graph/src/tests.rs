@@ -304,3 +304,72 @@ fn live_edits_swap_in_without_a_discontinuity() {
     let step = max_step(&out);
     assert!(step <= own * 1.05, "largest step {step} vs the signal's own {own}");
 }
+
+#[test]
+fn params_for_a_node_in_a_pending_edit_wait_for_its_swap() {
+    let mut g = Graph::new();
+    io(&mut g, 1);
+    g.connect("in", "out").unwrap();
+    let (mut engine, mut ex) = Engine::new(g, StreamInfo::new(SR, 64)).unwrap();
+    // Two edits in a row, then a parameter of the node the second one adds.
+    for (id, from) in [("n", "in"), ("m", "n")] {
+        let g = engine.graph_mut();
+        g.add_node(id, Box::new(GainNode::new(1))).unwrap();
+        g.disconnect(from, "out");
+        g.connect(from, id).unwrap();
+        g.connect(id, "out").unwrap();
+        engine.commit().unwrap();
+    }
+    engine.set_param("m.gain", 0.5).unwrap();
+    let out = render(&mut ex, &[1.0; 64 * 20], &[64]);
+    assert!((out[out.len() - 1] - 0.5).abs() < 1e-6, "the change reached m: {}", out[out.len() - 1]);
+}
+
+#[test]
+fn reset_during_a_fade_in_does_not_leave_the_output_muted() {
+    let mut g = Graph::new();
+    io(&mut g, 1);
+    g.connect("in", "out").unwrap();
+    let (mut engine, mut ex) = Engine::new(g, StreamInfo::new(SR, 64)).unwrap();
+    let gr = engine.graph_mut();
+    gr.add_node("lat", Box::new(LatencyNode::new(4))).unwrap();
+    gr.disconnect("in", "out");
+    gr.connect("in", "lat").unwrap();
+    gr.connect("lat", "out").unwrap();
+    engine.commit().unwrap();
+    // Fade out (5 ms = 240 frames), swap, then reset in the middle of the fade-in.
+    render(&mut ex, &[1.0; 320], &[64]);
+    ex.reset();
+    let out = render(&mut ex, &[1.0; 640], &[64]);
+    assert_eq!(out[639], 1.0);
+}
+
+//   in ──► fb ──► out   (the loop's decay is unknown, so is the tail)
+#[test]
+fn a_feedback_path_has_an_unknown_tail() {
+    let mut g = Graph::new();
+    io(&mut g, 1);
+    g.add_node("fb", Box::new(FeedbackDelayNode::new(1))).unwrap();
+    g.connect("in", "fb").unwrap();
+    g.connect("fb", "out").unwrap();
+    let (engine, _) = Engine::new(g, StreamInfo::new(SR, 64)).unwrap();
+    assert_eq!(engine.report().tail_frames, u32::MAX);
+}
+
+#[test]
+fn a_failed_structural_change_keeps_the_previous_value_and_bad_streams_are_refused() {
+    let mut g = Graph::new();
+    io(&mut g, 1);
+    g.add_node("fb", Box::new(FeedbackDelayNode::new(1))).unwrap();
+    g.connect("in", "fb").unwrap();
+    g.connect("fb", "out").unwrap();
+    let (mut engine, _ex) = Engine::new(g, StreamInfo::new(SR, 512)).unwrap();
+    assert!(engine.set_param("fb.delay_ms", 5.0).is_err(), "240 frames is shorter than a 512-frame block");
+    assert_eq!(engine.graph().param("fb.delay_ms"), Some(100.0));
+    engine.commit().expect("the graph still compiles");
+
+    let mut g = Graph::new();
+    io(&mut g, 1);
+    let err = Engine::new(g, StreamInfo::new(SR, 0)).err().expect("zero block size").to_string();
+    assert_eq!(err, "invalid stream: sample rate 48000 Hz, block size 0 frames");
+}

@@ -83,9 +83,8 @@ impl Declick {
         self.history = [[0.0; 2]; MAX_NODE_CHANNELS];
         self.armed = false;
         self.position = self.length;
-        if self.fade != Fade::Idle {
-            self.fade = Fade::Ready;
-        }
+        // A held swap may go in at once; a fade-in in progress simply ends.
+        self.fade = if matches!(self.fade, Fade::Out(_) | Fade::Ready) { Fade::Ready } else { Fade::Idle };
     }
 
     pub fn apply(&mut self, outputs: &mut [&mut [f32]], offset: usize, frames: usize) {

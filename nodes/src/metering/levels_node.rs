@@ -67,7 +67,8 @@ impl Processor for LevelsProcessor {
         let mut start = 0;
         while start < info.frames {
             // Measure exactly one period per frame, whatever the block size.
-            let n = ((self.period - self.count) as usize).min(info.frames - start);
+            // `count` can exceed a period shortened by a rate change: publish at once.
+            let n = (self.period.saturating_sub(self.count).max(1) as usize).min(info.frames - start);
             for (ch, input) in io.inputs.iter().enumerate() {
                 for x in &input[start..start + n] {
                     self.peak[ch] = self.peak[ch].max(x.abs());
@@ -76,7 +77,7 @@ impl Processor for LevelsProcessor {
             }
             self.count += n as u64;
             start += n;
-            if self.count == self.period {
+            if self.count >= self.period {
                 let (peak, sums, count) = (&mut self.peak, &mut self.sum_squares, self.count as f64);
                 self.writer.publish(info.frame_position + start as u64, |data| {
                     if let MeterData::Levels { peak_db, rms_db } = data {
@@ -134,5 +135,16 @@ mod tests {
         assert!((peak_db[0] + 6.0206).abs() < 0.01, "peak {}", peak_db[0]);
         assert!((rms_db[0] + 9.0309).abs() < 0.01, "rms {}", rms_db[0]);
         h.check_invariants(&[noise(4800, 3)]);
+    }
+
+    #[test]
+    fn raising_the_rate_mid_period_keeps_publishing() {
+        let h = NodeHarness::new("meter.levels", json!({"channels": 1}), &[("rate_hz", 1.0)]);
+        let (mut engine, mut ex) = h.engine();
+        crate::testing::run(&mut ex, &[noise(30_000, 1)], &[512]);
+        engine.set_param("node.rate_hz", 30.0).unwrap();
+        crate::testing::run(&mut ex, &[noise(48_000, 2)], &[512]);
+        let frame = engine.telemetry().latest("node.levels").expect("published");
+        assert!(frame.seq >= 29, "seq {}", frame.seq);
     }
 }
