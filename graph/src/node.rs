@@ -54,7 +54,8 @@ pub enum PortKind {
 pub struct PortDesc {
     /// Stable snake_case name used in edges (`node.port`).
     pub name: String,
-    /// What the port carries.
+    /// What the port carries (flattened in JSON: `{"name", "kind", "channels"}`).
+    #[serde(flatten)]
     pub kind: PortKind,
 }
 

@@ -173,6 +173,6 @@ mod tests {
         assert!(text.contains("gain_db") && text.contains("-96 to 24 dB") && text.contains("0 dB"), "{text}");
         let json = type_json(gain);
         assert_eq!(json["params"][0]["id"], "gain_db");
-        assert_eq!(json["inputs"][0]["kind"], serde_json::json!({"kind": "audio", "channels": 2}));
+        assert_eq!(json["inputs"][0], serde_json::json!({"name": "in", "kind": "audio", "channels": 2}));
     }
 }

@@ -188,7 +188,12 @@ impl LoudnessMeter {
     pub fn reading(&self) -> LoudnessReading {
         // The getters fail only for a mode we did not enable, and we enable
         // them all; "undefined" is the honest fallback regardless.
-        let or_undefined = |r: Result<f64, ebur128::Error>| r.unwrap_or(f64::NEG_INFINITY);
+        // Far below anything audible a level is float residue, not a loudness
+        // (a decayed filter tail otherwise reads as −2000 LUFS): report it undefined.
+        let or_undefined = |r: Result<f64, ebur128::Error>| match r {
+            Ok(v) if v >= -150.0 => v,
+            _ => f64::NEG_INFINITY,
+        };
 
         let integrated_lufs = or_undefined(self.inner.loudness_global());
         // The library reports LRA 0 both for "steady programme" and "nothing
