@@ -51,6 +51,12 @@ pub enum MeterData {
         /// Samples per channel.
         channels: Vec<Vec<f32>>,
     },
+    /// Goniometer (vectorscope) points: (side, mid) pairs of recent samples,
+    /// each scaled so that full scale is 1.
+    Goniometer {
+        /// `[side, mid]` per point.
+        points: Vec<[f32; 2]>,
+    },
     /// Output-guard counters since the last reset.
     Faults {
         /// NaN or infinite samples replaced by silence.
