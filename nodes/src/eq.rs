@@ -2,6 +2,8 @@
 
 pub mod biquad;
 mod biquad_node;
+pub mod parametric;
+mod parametric_node;
 
 pub use biquad_node::BiquadNode;
 
@@ -9,5 +11,5 @@ use mixgraph_graph::NodeType;
 
 /// Registry entries of the family.
 pub fn node_types() -> Vec<NodeType> {
-    vec![biquad_node::node_type()]
+    vec![biquad_node::node_type(), parametric_node::node_type()]
 }
