@@ -38,7 +38,10 @@ use mixgraph_graph::NodeRegistry;
 /// Every built-in node type, plus the engine's primitives.
 pub fn registry() -> NodeRegistry {
     let mut registry = NodeRegistry::new();
-    for node_type in [io::node_types(), utility::node_types(), eq::node_types(), dynamics::node_types(), metering::node_types()].concat() {
+    for node_type in
+        [io::node_types(), utility::node_types(), eq::node_types(), dynamics::node_types(), metering::node_types()]
+            .concat()
+    {
         registry.register(node_type);
     }
     registry

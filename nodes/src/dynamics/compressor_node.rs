@@ -1,0 +1,272 @@
+//! `dynamics.compressor`: feed-forward compressor with soft knee, peak or RMS
+//! detection, external sidechain, sidechain high-pass, stereo link, lookahead,
+//! make-up gain and dry/wet mix. The DSP lives in [`super::compressor`].
+//!
+//! Gain reduction is computed per sample from the undelayed detector signal and
+//! applied to the audio delayed by the lookahead; the dry path of the mix is
+//! that same delayed audio, so dry and wet stay aligned. Make-up gain and mix are
+//! smoothed; the other parameters feed the gain computer, whose output the
+//! attack/release envelope smooths anyway.
+
+use super::compressor::{Compressor, DelayLine, Detector, GainComputer, MAX_CHANNELS, Settings};
+use crate::common::db_to_gain;
+use mixgraph_graph::{
+    ConfigField, ConfigReader, MeterData, MeterFrame, MeterWriter, Node, NodeError, NodeInfo, NodeType, ParamDesc,
+    ParamEvents, ParamUnit, PortDesc, PrepareContext, Prepared, ProcBuffers, ProcInfo, ProcessStatus, Processor,
+    Smoother, Smoothing,
+};
+
+const THRESHOLD: usize = 0;
+const RATIO: usize = 1;
+const KNEE: usize = 2;
+const ATTACK: usize = 3;
+const RELEASE: usize = 4;
+const DETECTOR: usize = 5;
+const MAKEUP: usize = 6;
+const AUTO_MAKEUP: usize = 7;
+const LOOKAHEAD: usize = 8;
+const SC_HIGHPASS: usize = 9;
+const STEREO_LINK: usize = 10;
+const MIX: usize = 11;
+const SIDECHAIN: usize = 12;
+const PARAM_COUNT: usize = 13;
+
+/// Make-up gain is smoothed as a linear gain, geometrically (even in dB).
+const MAKEUP_SMOOTHING: Smoothing = Smoothing::Logarithmic { ms: 20.0 };
+/// Dry/wet mix is smoothed linearly.
+const MIX_SMOOTHING: Smoothing = Smoothing::Linear { ms: 20.0 };
+
+/// Gain-reduction meter frames per second.
+const METER_RATE_HZ: f64 = 30.0;
+
+/// Output samples below this are written as zero (no subnormal output).
+const OUTPUT_FLUSH: f32 = 1e-30;
+
+/// A compressor with `channels` (1 or 2) channels on `in`, `sidechain` and `out`.
+pub struct CompressorNode {
+    channels: usize,
+}
+
+impl CompressorNode {
+    /// A compressor with `channels` channels (clamped to 1..=2).
+    pub fn new(channels: usize) -> Self {
+        CompressorNode { channels: channels.clamp(1, MAX_CHANNELS) }
+    }
+}
+
+/// Lookahead in frames: `round(ms · sr / 1000)`.
+fn lookahead_frames(ms: f32, sample_rate: f64) -> usize {
+    (f64::from(ms.max(0.0)) * 0.001 * sample_rate).round() as usize
+}
+
+fn settings_from(p: &[f32; PARAM_COUNT]) -> Settings {
+    Settings {
+        curve: GainComputer {
+            threshold_db: f64::from(p[THRESHOLD]),
+            ratio: f64::from(p[RATIO]),
+            knee_db: f64::from(p[KNEE]),
+        },
+        attack_ms: f64::from(p[ATTACK]),
+        release_ms: f64::from(p[RELEASE]),
+        detector: Detector::from_index(p[DETECTOR]),
+        sc_highpass_hz: f64::from(p[SC_HIGHPASS]),
+        stereo_link: f64::from(p[STEREO_LINK]),
+    }
+}
+
+/// Total make-up gain (linear): `makeup_db` plus, when enabled, the automatic part.
+fn makeup_gain(p: &[f32; PARAM_COUNT]) -> f32 {
+    let auto = if p[AUTO_MAKEUP] >= 0.5 { settings_from(p).curve.auto_makeup_db() as f32 } else { 0.0 };
+    db_to_gain(p[MAKEUP] + auto)
+}
+
+struct CompressorProcessor {
+    params: [f32; PARAM_COUNT],
+    kernel: Compressor,
+    channels: usize,
+    delays: Vec<DelayLine>,
+    makeup: Smoother,
+    mix: Smoother,
+    /// Per-frame linear gain per channel for the current chunk (without make-up).
+    gains: Vec<[f32; MAX_CHANNELS]>,
+    /// Per-frame make-up gain and mix for the current chunk.
+    makeup_mix: Vec<(f32, f32)>,
+    writer: MeterWriter,
+    meter_period: u64,
+    meter_count: u64,
+    meter_max_db: f32,
+}
+
+impl Node for CompressorNode {
+    fn info(&self) -> NodeInfo {
+        let ch = self.channels;
+        let none = Smoothing::None;
+        let float = |id, name, min, max, default, unit| ParamDesc::float(id, name, min, max, default, unit);
+        NodeInfo::new("dynamics.compressor")
+            .input(PortDesc::audio("in", ch))
+            .input(PortDesc::audio("sidechain", ch))
+            .output(PortDesc::audio("out", ch))
+            .param(float("threshold_db", "Threshold", -60.0, 0.0, -18.0, ParamUnit::Db).smoothing(none))
+            .param(float("ratio", "Ratio", 1.0, 20.0, 4.0, ParamUnit::None).log_taper().smoothing(none))
+            .param(float("knee_db", "Knee", 0.0, 24.0, 6.0, ParamUnit::Db).smoothing(none))
+            .param(float("attack_ms", "Attack", 0.1, 200.0, 10.0, ParamUnit::Ms).log_taper().smoothing(none))
+            .param(float("release_ms", "Release", 5.0, 2000.0, 100.0, ParamUnit::Ms).log_taper().smoothing(none))
+            .param(ParamDesc::choice("detector", "Detector", &Detector::NAMES, 0))
+            .param(float("makeup_db", "Make-up", -12.0, 24.0, 0.0, ParamUnit::Db).smoothing(MAKEUP_SMOOTHING))
+            .param(ParamDesc::toggle("auto_makeup", "Auto make-up", false))
+            .param(float("lookahead_ms", "Lookahead", 0.0, 10.0, 0.0, ParamUnit::Ms).structural())
+            .param(
+                float("sc_highpass_hz", "Sidechain high-pass", 20.0, 500.0, 20.0, ParamUnit::Hz)
+                    .log_taper()
+                    .smoothing(none),
+            )
+            .param(float("stereo_link", "Stereo link", 0.0, 1.0, 1.0, ParamUnit::Fraction).smoothing(none))
+            .param(float("mix", "Mix", 0.0, 1.0, 1.0, ParamUnit::Fraction).smoothing(MIX_SMOOTHING))
+            .param(ParamDesc::toggle("sidechain", "External sidechain", false))
+    }
+
+    fn prepare(&self, ctx: &PrepareContext<'_>) -> Result<Prepared, NodeError> {
+        let sr = ctx.stream.sample_rate;
+        let defaults = self.info().params;
+        let mut params = [0.0f32; PARAM_COUNT];
+        for (i, value) in params.iter_mut().enumerate() {
+            *value = ctx.params.get(i).copied().or_else(|| defaults.get(i).map(|d| d.default)).unwrap_or(0.0);
+        }
+        let latency = lookahead_frames(params[LOOKAHEAD], sr);
+        let block = ctx.stream.max_block_frames.max(1);
+        let processor = CompressorProcessor {
+            kernel: Compressor::new(settings_from(&params), sr, self.channels),
+            channels: self.channels,
+            delays: (0..self.channels).map(|_| DelayLine::new(latency)).collect(),
+            makeup: Smoother::new(MAKEUP_SMOOTHING, sr, makeup_gain(&params)),
+            mix: Smoother::new(MIX_SMOOTHING, sr, params[MIX]),
+            gains: vec![[1.0; MAX_CHANNELS]; block],
+            makeup_mix: vec![(1.0, 1.0); block],
+            writer: ctx.meter("gain_reduction", MeterFrame::new(MeterData::GainReduction { db: 0.0 })),
+            meter_period: (sr / METER_RATE_HZ).round().max(1.0) as u64,
+            meter_count: 0,
+            meter_max_db: 0.0,
+            params,
+        };
+        let latency = u32::try_from(latency).map_err(|_| NodeError::msg("compressor lookahead too long"))?;
+        Ok(Prepared::new(processor).latency(latency).tail(latency))
+    }
+
+    fn config(&self) -> serde_json::Value {
+        serde_json::json!({ "channels": self.channels })
+    }
+}
+
+impl CompressorProcessor {
+    /// Computes gains for `n` frames starting at `start` and writes the output.
+    fn process_chunk(&mut self, io: &mut ProcBuffers<'_, '_>, start: usize, n: usize, frame_position: u64) {
+        let ch = self.channels;
+        let external = self.params[SIDECHAIN] >= 0.5;
+        let n = n.min(self.gains.len()).min(self.makeup_mix.len());
+        for i in 0..n {
+            let mut detect = [0.0f32; MAX_CHANNELS];
+            for (c, d) in detect.iter_mut().enumerate().take(ch) {
+                let port = if external { ch + c } else { c };
+                *d = io.input(port).get(start + i).copied().unwrap_or(0.0);
+            }
+            let reduction = self.kernel.tick(detect);
+            let mut gains = [1.0f32; MAX_CHANNELS];
+            for (g, r) in gains.iter_mut().zip(reduction).take(ch) {
+                *g = db_to_gain(-r as f32);
+                self.meter_max_db = self.meter_max_db.max(r as f32);
+            }
+            if let Some(slot) = self.gains.get_mut(i) {
+                *slot = gains;
+            }
+            if let Some(slot) = self.makeup_mix.get_mut(i) {
+                *slot = (self.makeup.next(), self.mix.next());
+            }
+            self.meter_count += 1;
+            if self.meter_count >= self.meter_period {
+                let db = self.meter_max_db;
+                self.writer.publish(frame_position + (start + i + 1) as u64, |data| {
+                    if let MeterData::GainReduction { db: value } = data {
+                        *value = db;
+                    }
+                });
+                self.meter_count = 0;
+                self.meter_max_db = 0.0;
+            }
+        }
+        for c in 0..ch {
+            let input = io.input(c);
+            let (Some(output), Some(delay)) = (io.outputs.get_mut(c), self.delays.get_mut(c)) else { continue };
+            let frames = output.iter_mut().skip(start).take(n);
+            for (i, (y, (gains, &(makeup, mix)))) in frames.zip(self.gains.iter().zip(&self.makeup_mix)).enumerate() {
+                let dry = delay.push(input.get(start + i).copied().unwrap_or(0.0));
+                let gain = gains.get(c).copied().unwrap_or(1.0) * makeup;
+                // mix = 0 leaves `dry` bit-exact.
+                let v = dry + mix * (dry * gain - dry);
+                *y = if v.abs() < OUTPUT_FLUSH { 0.0 } else { v };
+            }
+        }
+    }
+
+    fn apply_param(&mut self, index: usize, value: f32) {
+        let Some(slot) = self.params.get_mut(index) else { return };
+        *slot = value;
+        match index {
+            MIX => self.mix.set_target(value),
+            LOOKAHEAD | SIDECHAIN => {}
+            _ => {
+                self.kernel.set_settings(settings_from(&self.params));
+                self.makeup.set_target(makeup_gain(&self.params));
+            }
+        }
+    }
+}
+
+impl Processor for CompressorProcessor {
+    fn process(&mut self, info: &ProcInfo, mut io: ProcBuffers<'_, '_>, params: ParamEvents<'_>) -> ProcessStatus {
+        for e in params.iter() {
+            self.apply_param(e.index.0 as usize, e.value);
+        }
+        let chunk = self.gains.len().max(1);
+        let mut start = 0;
+        while start < info.frames {
+            let n = chunk.min(info.frames - start);
+            self.process_chunk(&mut io, start, n, info.frame_position);
+            start += n;
+        }
+        ProcessStatus::Modified
+    }
+
+    fn reset(&mut self) {
+        self.kernel.reset();
+        for d in &mut self.delays {
+            d.clear();
+        }
+        self.makeup.jump_to(self.makeup.target());
+        self.mix.jump_to(self.mix.target());
+        self.meter_count = 0;
+        self.meter_max_db = 0.0;
+    }
+}
+
+const CONFIG: &[ConfigField] = &[ConfigField { name: "channels", description: "channel count, 1 or 2", default: "2" }];
+
+fn build(config: &serde_json::Value) -> Result<Box<dyn Node>, NodeError> {
+    let mut r = ConfigReader::new(config)?;
+    let channels = r.usize("channels", 2, 1, MAX_CHANNELS)?;
+    r.finish()?;
+    Ok(Box::new(CompressorNode::new(channels)))
+}
+
+/// Registry entry.
+pub fn node_type() -> NodeType {
+    NodeType {
+        type_id: "dynamics.compressor",
+        family: "dynamics",
+        description: "Soft-knee compressor: peak/RMS detector, sidechain, lookahead, stereo link, mix",
+        config: CONFIG,
+        factory: build,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,151 @@
+//! `dynamics.deesser`: stereo-linked split-band de-esser with a listen switch.
+//! The DSP lives in [`super::deesser`].
+//!
+//! No parameter is smoothed: level-type parameters feed the detector, whose
+//! attack/release envelope smooths their effect; `freq_hz` redesigns the
+//! crossover at block start keeping the filter memory, as the EQ nodes do;
+//! `mode` and `listen` are switches.
+
+use super::compressor::MAX_CHANNELS;
+use super::deesser::{Deesser, DeesserSettings, Mode};
+use super::gate_node::{ReductionMeter, flush_output};
+use mixgraph_graph::{
+    ConfigField, ConfigReader, Node, NodeError, NodeInfo, NodeType, ParamDesc, ParamEvents, ParamUnit, PortDesc,
+    PrepareContext, Prepared, ProcBuffers, ProcInfo, ProcessStatus, Processor, Smoothing,
+};
+
+const FREQ: usize = 0;
+const MODE: usize = 1;
+const THRESHOLD: usize = 2;
+const RANGE: usize = 3;
+const ATTACK: usize = 4;
+const RELEASE: usize = 5;
+const LISTEN: usize = 6;
+const PARAM_COUNT: usize = 7;
+
+/// A de-esser with `channels` (1 or 2) channels on `in` and `out`.
+pub struct DeesserNode {
+    channels: usize,
+}
+
+impl DeesserNode {
+    /// A de-esser with `channels` channels (clamped to 1..=2).
+    pub fn new(channels: usize) -> Self {
+        DeesserNode { channels: channels.clamp(1, MAX_CHANNELS) }
+    }
+}
+
+fn settings_from(p: &[f32; PARAM_COUNT]) -> DeesserSettings {
+    DeesserSettings {
+        freq_hz: f64::from(p[FREQ]),
+        mode: Mode::from_index(p[MODE]),
+        threshold_db: f64::from(p[THRESHOLD]),
+        range_db: f64::from(p[RANGE]),
+        attack_ms: f64::from(p[ATTACK]),
+        release_ms: f64::from(p[RELEASE]),
+        listen: p[LISTEN] >= 0.5,
+    }
+}
+
+struct DeesserProcessor {
+    params: [f32; PARAM_COUNT],
+    kernel: Deesser,
+    channels: usize,
+    meter: ReductionMeter,
+}
+
+impl Node for DeesserNode {
+    fn info(&self) -> NodeInfo {
+        let ch = self.channels;
+        let float = |id, name, min, max, default, unit| {
+            ParamDesc::float(id, name, min, max, default, unit).smoothing(Smoothing::None)
+        };
+        NodeInfo::new("dynamics.deesser")
+            .input(PortDesc::audio("in", ch))
+            .output(PortDesc::audio("out", ch))
+            .param(float("freq_hz", "Frequency", 2000.0, 16_000.0, 6000.0, ParamUnit::Hz).log_taper())
+            .param(ParamDesc::choice("mode", "Mode", &Mode::NAMES, 0))
+            .param(float("threshold_db", "Threshold", -60.0, 0.0, -30.0, ParamUnit::Db))
+            .param(float("range_db", "Range", 0.0, 24.0, 8.0, ParamUnit::Db))
+            .param(float("attack_ms", "Attack", 0.1, 20.0, 1.0, ParamUnit::Ms).log_taper())
+            .param(float("release_ms", "Release", 10.0, 500.0, 60.0, ParamUnit::Ms).log_taper())
+            .param(ParamDesc::toggle("listen", "Listen", false))
+    }
+
+    fn prepare(&self, ctx: &PrepareContext<'_>) -> Result<Prepared, NodeError> {
+        let defaults = self.info().params;
+        let mut params = [0.0f32; PARAM_COUNT];
+        for (i, value) in params.iter_mut().enumerate() {
+            *value = ctx.params.get(i).copied().or_else(|| defaults.get(i).map(|d| d.default)).unwrap_or(0.0);
+        }
+        let processor = DeesserProcessor {
+            kernel: Deesser::new(settings_from(&params), ctx.stream.sample_rate, self.channels),
+            channels: self.channels,
+            meter: ReductionMeter::new(ctx),
+            params,
+        };
+        Ok(Prepared::new(processor))
+    }
+
+    fn config(&self) -> serde_json::Value {
+        serde_json::json!({ "channels": self.channels })
+    }
+}
+
+impl Processor for DeesserProcessor {
+    fn process(&mut self, info: &ProcInfo, io: ProcBuffers<'_, '_>, params: ParamEvents<'_>) -> ProcessStatus {
+        let mut changed = false;
+        for e in params.iter() {
+            if let Some(slot) = self.params.get_mut(e.index.0 as usize) {
+                *slot = e.value;
+                changed = true;
+            }
+        }
+        if changed {
+            self.kernel.set_settings(settings_from(&self.params));
+        }
+        let ch = self.channels;
+        for i in 0..info.frames {
+            let mut x = [0.0f32; MAX_CHANNELS];
+            for (c, v) in x.iter_mut().enumerate().take(ch) {
+                *v = io.input(c).get(i).copied().unwrap_or(0.0);
+            }
+            let (y, reduction) = self.kernel.tick(x);
+            self.meter.push(reduction as f32, info.frame_position + i as u64 + 1);
+            for (c, v) in y.iter().enumerate().take(ch) {
+                if let Some(out) = io.outputs.get_mut(c).and_then(|out| out.get_mut(i)) {
+                    *out = flush_output(*v);
+                }
+            }
+        }
+        ProcessStatus::Modified
+    }
+
+    fn reset(&mut self) {
+        self.kernel.reset();
+        self.meter.reset();
+    }
+}
+
+const CONFIG: &[ConfigField] = &[ConfigField { name: "channels", description: "channel count, 1 or 2", default: "2" }];
+
+fn build(config: &serde_json::Value) -> Result<Box<dyn Node>, NodeError> {
+    let mut r = ConfigReader::new(config)?;
+    let channels = r.usize("channels", 2, 1, MAX_CHANNELS)?;
+    r.finish()?;
+    Ok(Box::new(DeesserNode::new(channels)))
+}
+
+/// Registry entry.
+pub fn node_type() -> NodeType {
+    NodeType {
+        type_id: "dynamics.deesser",
+        family: "dynamics",
+        description: "Split-band de-esser: LR4 split or wide-band reduction, stereo linked, listen",
+        config: CONFIG,
+        factory: build,
+    }
+}
+
+#[cfg(test)]
+mod tests;

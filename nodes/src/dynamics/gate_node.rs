@@ -1,0 +1,238 @@
+//! `dynamics.gate`: noise gate / downward expander with hysteresis, hold,
+//! external sidechain, sidechain high-pass and lookahead. The DSP lives in
+//! [`super::gate`].
+//!
+//! The gain is computed per sample from the undelayed detector signal and
+//! applied to the audio delayed by the lookahead, so the gate is already open
+//! when a transient arrives. All parameters feed the trigger and the
+//! attack/release envelope, which smooths their effect, so none is smoothed
+//! itself.
+
+use super::compressor::{DelayLine, MAX_CHANNELS};
+use super::gate::{Gate, GateSettings};
+use crate::common::db_to_gain;
+use mixgraph_graph::{
+    ConfigField, ConfigReader, MeterData, MeterFrame, MeterWriter, Node, NodeError, NodeInfo, NodeType, ParamDesc,
+    ParamEvents, ParamUnit, PortDesc, PrepareContext, Prepared, ProcBuffers, ProcInfo, ProcessStatus, Processor,
+    Smoothing,
+};
+
+const THRESHOLD: usize = 0;
+const HYSTERESIS: usize = 1;
+const RANGE: usize = 2;
+const RATIO: usize = 3;
+const ATTACK: usize = 4;
+const HOLD: usize = 5;
+const RELEASE: usize = 6;
+const SIDECHAIN: usize = 7;
+const SC_HIGHPASS: usize = 8;
+const LOOKAHEAD: usize = 9;
+const PARAM_COUNT: usize = 10;
+
+/// Gain-reduction meter frames per second.
+const METER_RATE_HZ: f64 = 30.0;
+
+/// Output samples below this are written as zero (no subnormal output).
+const OUTPUT_FLUSH: f32 = 1e-30;
+
+/// Publishes the largest gain reduction (dB ≥ 0) of each meter period as the
+/// node's `gain_reduction` telemetry, [`METER_RATE_HZ`] times a second.
+pub(super) struct ReductionMeter {
+    writer: MeterWriter,
+    period: u64,
+    count: u64,
+    max_db: f32,
+}
+
+impl ReductionMeter {
+    /// Registers `<node>.gain_reduction`. Control thread; allocates.
+    pub(super) fn new(ctx: &PrepareContext<'_>) -> Self {
+        ReductionMeter {
+            writer: ctx.meter("gain_reduction", MeterFrame::new(MeterData::GainReduction { db: 0.0 })),
+            period: (ctx.stream.sample_rate / METER_RATE_HZ).round().max(1.0) as u64,
+            count: 0,
+            max_db: 0.0,
+        }
+    }
+
+    /// Accounts one frame's reduction; `position` is the frame's position + 1.
+    /// Audio thread; never allocates.
+    #[inline]
+    pub(super) fn push(&mut self, reduction_db: f32, position: u64) {
+        self.max_db = self.max_db.max(reduction_db);
+        self.count += 1;
+        if self.count >= self.period {
+            let db = self.max_db;
+            self.writer.publish(position, |data| {
+                if let MeterData::GainReduction { db: value } = data {
+                    *value = db;
+                }
+            });
+            self.count = 0;
+            self.max_db = 0.0;
+        }
+    }
+
+    /// Starts a fresh period.
+    pub(super) fn reset(&mut self) {
+        self.count = 0;
+        self.max_db = 0.0;
+    }
+}
+
+/// Writes `v` unless it is tiny (then exact zero).
+#[inline]
+pub(super) fn flush_output(v: f32) -> f32 {
+    if v.abs() < OUTPUT_FLUSH { 0.0 } else { v }
+}
+
+/// A gate with `channels` (1 or 2) channels on `in`, `sidechain` and `out`.
+pub struct GateNode {
+    channels: usize,
+}
+
+impl GateNode {
+    /// A gate with `channels` channels (clamped to 1..=2).
+    pub fn new(channels: usize) -> Self {
+        GateNode { channels: channels.clamp(1, MAX_CHANNELS) }
+    }
+}
+
+/// Lookahead in frames: `round(ms · sr / 1000)`.
+fn lookahead_frames(ms: f32, sample_rate: f64) -> usize {
+    (f64::from(ms.max(0.0)) * 0.001 * sample_rate).round() as usize
+}
+
+fn settings_from(p: &[f32; PARAM_COUNT]) -> GateSettings {
+    GateSettings {
+        threshold_db: f64::from(p[THRESHOLD]),
+        hysteresis_db: f64::from(p[HYSTERESIS]),
+        range_db: f64::from(p[RANGE]),
+        ratio: f64::from(p[RATIO]),
+        attack_ms: f64::from(p[ATTACK]),
+        hold_ms: f64::from(p[HOLD]),
+        release_ms: f64::from(p[RELEASE]),
+        sc_highpass_hz: f64::from(p[SC_HIGHPASS]),
+    }
+}
+
+struct GateProcessor {
+    params: [f32; PARAM_COUNT],
+    kernel: Gate,
+    channels: usize,
+    delays: [DelayLine; MAX_CHANNELS],
+    meter: ReductionMeter,
+}
+
+impl Node for GateNode {
+    fn info(&self) -> NodeInfo {
+        let ch = self.channels;
+        let float = |id, name, min, max, default, unit| {
+            ParamDesc::float(id, name, min, max, default, unit).smoothing(Smoothing::None)
+        };
+        NodeInfo::new("dynamics.gate")
+            .input(PortDesc::audio("in", ch))
+            .input(PortDesc::audio("sidechain", ch))
+            .output(PortDesc::audio("out", ch))
+            .param(float("threshold_db", "Threshold", -90.0, 0.0, -40.0, ParamUnit::Db))
+            .param(float("hysteresis_db", "Hysteresis", 0.0, 20.0, 4.0, ParamUnit::Db))
+            .param(float("range_db", "Range", -90.0, 0.0, -80.0, ParamUnit::Db))
+            .param(float("ratio", "Ratio", 1.0, 100.0, 100.0, ParamUnit::None).log_taper())
+            .param(float("attack_ms", "Attack", 0.05, 50.0, 0.5, ParamUnit::Ms).log_taper())
+            .param(float("hold_ms", "Hold", 0.0, 500.0, 20.0, ParamUnit::Ms))
+            .param(float("release_ms", "Release", 5.0, 2000.0, 100.0, ParamUnit::Ms).log_taper())
+            .param(ParamDesc::toggle("sidechain", "External sidechain", false))
+            .param(float("sc_highpass_hz", "Sidechain high-pass", 20.0, 2000.0, 20.0, ParamUnit::Hz).log_taper())
+            .param(float("lookahead_ms", "Lookahead", 0.0, 10.0, 0.0, ParamUnit::Ms).structural())
+    }
+
+    fn prepare(&self, ctx: &PrepareContext<'_>) -> Result<Prepared, NodeError> {
+        let sr = ctx.stream.sample_rate;
+        let defaults = self.info().params;
+        let mut params = [0.0f32; PARAM_COUNT];
+        for (i, value) in params.iter_mut().enumerate() {
+            *value = ctx.params.get(i).copied().or_else(|| defaults.get(i).map(|d| d.default)).unwrap_or(0.0);
+        }
+        let latency = lookahead_frames(params[LOOKAHEAD], sr);
+        let processor = GateProcessor {
+            kernel: Gate::new(settings_from(&params), sr, self.channels),
+            channels: self.channels,
+            delays: [DelayLine::new(latency), DelayLine::new(latency)],
+            meter: ReductionMeter::new(ctx),
+            params,
+        };
+        let latency = u32::try_from(latency).map_err(|_| NodeError::msg("gate lookahead too long"))?;
+        Ok(Prepared::new(processor).latency(latency).tail(latency))
+    }
+
+    fn config(&self) -> serde_json::Value {
+        serde_json::json!({ "channels": self.channels })
+    }
+}
+
+impl GateProcessor {
+    fn apply_param(&mut self, index: usize, value: f32) {
+        let Some(slot) = self.params.get_mut(index) else { return };
+        *slot = value;
+        if !matches!(index, LOOKAHEAD | SIDECHAIN) {
+            self.kernel.set_settings(settings_from(&self.params));
+        }
+    }
+}
+
+impl Processor for GateProcessor {
+    fn process(&mut self, info: &ProcInfo, io: ProcBuffers<'_, '_>, params: ParamEvents<'_>) -> ProcessStatus {
+        for e in params.iter() {
+            self.apply_param(e.index.0 as usize, e.value);
+        }
+        let ch = self.channels;
+        let detect_port = if self.params[SIDECHAIN] >= 0.5 { ch } else { 0 };
+        for i in 0..info.frames {
+            let mut detect = [0.0f32; MAX_CHANNELS];
+            for (c, d) in detect.iter_mut().enumerate().take(ch) {
+                *d = io.input(detect_port + c).get(i).copied().unwrap_or(0.0);
+            }
+            let reduction = self.kernel.tick(detect) as f32;
+            let gain = db_to_gain(-reduction);
+            self.meter.push(reduction, info.frame_position + i as u64 + 1);
+            for (c, delay) in self.delays.iter_mut().enumerate().take(ch) {
+                let x = delay.push(io.input(c).get(i).copied().unwrap_or(0.0));
+                if let Some(y) = io.outputs.get_mut(c).and_then(|out| out.get_mut(i)) {
+                    *y = flush_output(x * gain);
+                }
+            }
+        }
+        ProcessStatus::Modified
+    }
+
+    fn reset(&mut self) {
+        self.kernel.reset();
+        for d in &mut self.delays {
+            d.clear();
+        }
+        self.meter.reset();
+    }
+}
+
+const CONFIG: &[ConfigField] = &[ConfigField { name: "channels", description: "channel count, 1 or 2", default: "2" }];
+
+fn build(config: &serde_json::Value) -> Result<Box<dyn Node>, NodeError> {
+    let mut r = ConfigReader::new(config)?;
+    let channels = r.usize("channels", 2, 1, MAX_CHANNELS)?;
+    r.finish()?;
+    Ok(Box::new(GateNode::new(channels)))
+}
+
+/// Registry entry.
+pub fn node_type() -> NodeType {
+    NodeType {
+        type_id: "dynamics.gate",
+        family: "dynamics",
+        description: "Gate / downward expander: hysteresis, hold, range, sidechain with high-pass, lookahead",
+        config: CONFIG,
+        factory: build,
+    }
+}
+
+#[cfg(test)]
+mod tests;
