@@ -28,6 +28,8 @@ pub mod dynamics;
 pub mod eq;
 pub mod io;
 pub mod metering;
+pub mod saturation;
+pub mod space;
 pub mod utility;
 
 #[cfg(test)]
