@@ -40,10 +40,16 @@ use mixgraph_graph::NodeRegistry;
 /// Every built-in node type, plus the engine's primitives.
 pub fn registry() -> NodeRegistry {
     let mut registry = NodeRegistry::new();
-    for node_type in
-        [io::node_types(), utility::node_types(), eq::node_types(), dynamics::node_types(), metering::node_types()]
-            .concat()
-    {
+    let families = [
+        io::node_types(),
+        utility::node_types(),
+        eq::node_types(),
+        dynamics::node_types(),
+        saturation::node_types(),
+        space::node_types(),
+        metering::node_types(),
+    ];
+    for node_type in families.concat() {
         registry.register(node_type);
     }
     registry
