@@ -14,7 +14,16 @@ mod gate_node;
 pub mod deesser;
 mod deesser_node;
 
+pub mod crossover;
+mod multiband_node;
+
 /// Registry entries of the family.
 pub fn node_types() -> Vec<NodeType> {
-    vec![compressor_node::node_type(), limiter_node::node_type(), gate_node::node_type(), deesser_node::node_type()]
+    vec![
+        compressor_node::node_type(),
+        limiter_node::node_type(),
+        gate_node::node_type(),
+        deesser_node::node_type(),
+        multiband_node::node_type(),
+    ]
 }

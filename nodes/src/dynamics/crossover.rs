@@ -1,0 +1,309 @@
+//! N-band (2–4) Linkwitz–Riley band splitter with all-pass phase compensation.
+//! Plain math with no engine types; the `dynamics.multiband` node wraps it.
+//!
+//! **LR4 split.** Each crossover is a 4th-order Linkwitz–Riley pair: low band =
+//! two cascaded RBJ-cookbook Butterworth low-passes (Q = 1/√2), high band = two
+//! high-passes, reused from the de-esser's [`Crossover`] (S. Linkwitz, "Active
+//! Crossover Networks for Noncoincident Drivers", *J. Audio Eng. Soc.* 24(1),
+//! 1976). Their sum is `B(−s)/B(s)` with `B(s) = s² + √2 s + 1`: a 2nd-order
+//! all-pass with Q = 1/√2 at the same corner, which is exactly the cookbook
+//! [`FilterKind::AllPass`] at that frequency and Q (the bilinear transform with
+//! the same pre-warp maps both to the same rational function).
+//!
+//! **Compensation.** In a tree of splits a band that bypasses a split does not
+//! pick up that split's phase turn, so the bands would no longer sum to an
+//! all-pass (the sum would comb near the crossovers). Following D. Bohn,
+//! "Linkwitz-Riley Crossovers: A Primer", Rane Note 160 (2005), and
+//! J. D'Appolito, *Testing Loudspeakers* (1998), each branch passes through an
+//! all-pass matching the split it skipped, so every band carries the same
+//! total phase `AP₁·AP₂·AP₃`:
+//!
+//! ```text
+//! 2 bands:  b1 = LP₁x                     b2 = HP₁x
+//! 3 bands:  b1 = AP₂·LP₁x                 b2 = LP₂·HP₁x        b3 = HP₂·HP₁x
+//! 4 bands:  l  = AP₃·LP₂x,  h = AP₁·HP₂x
+//!           b1 = LP₁l  b2 = HP₁l          b3 = LP₃h            b4 = HP₃h
+//! Σ bands = AP₁·AP₂·AP₃·x   (|Σ| = 1 at every frequency)
+//! ```
+//!
+//! Filters are linear and time-invariant, so applying the compensating all-pass
+//! before the lower split (4 bands) equals applying it to both bands after it,
+//! with one biquad instead of two. No latency is added.
+//!
+//! **Frequencies.** [`Frequencies::clamped`] keeps the crossovers in
+//! 20 Hz–20 kHz and ascending with each at least [`MIN_SPACING`] × the previous one
+//! (raising the later one; that may push the last above 20 kHz, where the biquad
+//! design clamps it below Nyquist — all filters of one split share that clamped
+//! corner, so the sum stays an all-pass). Non-finite input samples are read as
+//! zero so they never latch filter state.
+
+pub use super::deesser::Crossover;
+use crate::eq::biquad::{BiquadCoefs, BiquadState, FilterKind};
+use std::f64::consts::FRAC_1_SQRT_2;
+
+/// Most bands the splitter makes.
+pub const MAX_BANDS: usize = 4;
+
+/// Most crossover frequencies (`MAX_BANDS − 1`).
+pub const MAX_CROSSOVERS: usize = MAX_BANDS - 1;
+
+/// Most channels the splitter handles.
+pub const MAX_CHANNELS: usize = super::compressor::MAX_CHANNELS;
+
+/// Lowest and highest crossover frequency, Hz.
+pub const FREQ_RANGE_HZ: (f64, f64) = (20.0, 20_000.0);
+
+/// Each crossover is at least this factor above the previous one.
+pub const MIN_SPACING: f64 = 1.5;
+
+/// Crossover frequencies in Hz, ascending.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Frequencies(pub [f64; MAX_CROSSOVERS]);
+
+impl Frequencies {
+    /// `raw` clamped to [`FREQ_RANGE_HZ`] and made ascending by at least
+    /// [`MIN_SPACING`]: `f₁ = clamp(raw₁)`, `fₖ = max(clamp(rawₖ), 1.5·fₖ₋₁)`.
+    /// Non-finite values read as the range minimum.
+    pub fn clamped(raw: [f64; MAX_CROSSOVERS]) -> Self {
+        let (lo, hi) = FREQ_RANGE_HZ;
+        let mut out = [lo; MAX_CROSSOVERS];
+        let mut floor = lo;
+        for (o, r) in out.iter_mut().zip(raw) {
+            let v = if r.is_finite() { r.clamp(lo, hi) } else { lo };
+            *o = v.max(floor);
+            floor = *o * MIN_SPACING;
+        }
+        Frequencies(out)
+    }
+}
+
+/// Coefficients of one split: the LR4 pair and the matching all-pass.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Split {
+    /// Low/high Butterworth sections (each applied twice).
+    pub lr4: Crossover,
+    /// 2nd-order all-pass (Q = 1/√2) equal to `low² + high²`.
+    pub allpass: BiquadCoefs,
+}
+
+impl Split {
+    /// The split at `hz`.
+    pub fn new(hz: f64, sample_rate: f64) -> Self {
+        Split {
+            lr4: Crossover::new(hz, sample_rate),
+            allpass: BiquadCoefs::design(FilterKind::AllPass, sample_rate, hz, FRAC_1_SQRT_2, 0.0),
+        }
+    }
+}
+
+/// Filter memory of one channel.
+#[derive(Clone, Copy, Debug, Default)]
+struct ChannelState {
+    low: [[BiquadState; 2]; MAX_CROSSOVERS],
+    high: [[BiquadState; 2]; MAX_CROSSOVERS],
+    allpass: [BiquadState; 2],
+}
+
+#[inline]
+fn twice(s: &mut [BiquadState; 2], c: &BiquadCoefs, x: f32) -> f32 {
+    let [a, b] = s;
+    b.tick(c, a.tick(c, x))
+}
+
+/// Complex product.
+#[inline]
+fn mul(a: (f64, f64), b: (f64, f64)) -> (f64, f64) {
+    (a.0 * b.0 - a.1 * b.1, a.0 * b.1 + a.1 * b.0)
+}
+
+/// A 1–2 channel, 2–4 band LR4 splitter.
+#[derive(Clone, Debug)]
+pub struct BandSplitter {
+    bands: usize,
+    sample_rate: f64,
+    freqs: Frequencies,
+    splits: [Split; MAX_CROSSOVERS],
+    state: [ChannelState; MAX_CHANNELS],
+}
+
+impl BandSplitter {
+    /// A splitter into `bands` (clamped to 2..=[`MAX_BANDS`]) at `sample_rate`
+    /// with the crossovers `freqs` (clamped, see [`Frequencies::clamped`]).
+    pub fn new(bands: usize, sample_rate: f64, freqs: [f64; MAX_CROSSOVERS]) -> Self {
+        let freqs = Frequencies::clamped(freqs);
+        let mut s = BandSplitter {
+            bands: bands.clamp(2, MAX_BANDS),
+            sample_rate,
+            freqs,
+            splits: [Split::new(1000.0, sample_rate); MAX_CROSSOVERS],
+            state: [ChannelState::default(); MAX_CHANNELS],
+        };
+        s.design();
+        s
+    }
+
+    fn design(&mut self) {
+        for (split, hz) in self.splits.iter_mut().zip(self.freqs.0) {
+            *split = Split::new(hz, self.sample_rate);
+        }
+    }
+
+    /// Number of bands.
+    pub fn bands(&self) -> usize {
+        self.bands
+    }
+
+    /// The crossovers in use, after clamping.
+    pub fn frequencies(&self) -> Frequencies {
+        self.freqs
+    }
+
+    /// Changes the crossovers, keeping the filter memory (a jump may click
+    /// slightly). Recomputes coefficients only when a clamped value changed.
+    /// Real-time safe.
+    pub fn set_frequencies(&mut self, freqs: [f64; MAX_CROSSOVERS]) {
+        let freqs = Frequencies::clamped(freqs);
+        if freqs != self.freqs {
+            self.freqs = freqs;
+            self.design();
+        }
+    }
+
+    /// Clears all filter memory.
+    pub fn reset(&mut self) {
+        self.state = [ChannelState::default(); MAX_CHANNELS];
+    }
+
+    /// Splits one sample of channel `ch` (ignored when out of range: all
+    /// zeros) into bands; unused bands are 0. Non-finite input reads as 0.
+    #[inline]
+    pub fn tick(&mut self, ch: usize, x: f32) -> [f32; MAX_BANDS] {
+        let x = if x.is_finite() { x } else { 0.0 };
+        let Some(st) = self.state.get_mut(ch) else { return [0.0; MAX_BANDS] };
+        let [s1, s2, s3] = &self.splits;
+        let [lo1, lo2, lo3] = &mut st.low;
+        let [hi1, hi2, hi3] = &mut st.high;
+        let [ap_a, ap_b] = &mut st.allpass;
+        match self.bands {
+            2 => [twice(lo1, &s1.lr4.low, x), twice(hi1, &s1.lr4.high, x), 0.0, 0.0],
+            3 => {
+                let b1 = ap_a.tick(&s2.allpass, twice(lo1, &s1.lr4.low, x));
+                let rest = twice(hi1, &s1.lr4.high, x);
+                [b1, twice(lo2, &s2.lr4.low, rest), twice(hi2, &s2.lr4.high, rest), 0.0]
+            }
+            _ => {
+                let l = ap_a.tick(&s3.allpass, twice(lo2, &s2.lr4.low, x));
+                let h = ap_b.tick(&s1.allpass, twice(hi2, &s2.lr4.high, x));
+                [
+                    twice(lo1, &s1.lr4.low, l),
+                    twice(hi1, &s1.lr4.high, l),
+                    twice(lo3, &s3.lr4.low, h),
+                    twice(hi3, &s3.lr4.high, h),
+                ]
+            }
+        }
+    }
+
+    /// Complex response `(re, im)` of band `band` (0-based) at `hz`; `(0, 0)`
+    /// for an unused band. Control thread / tests.
+    pub fn band_response(&self, band: usize, hz: f64) -> (f64, f64) {
+        let sr = self.sample_rate;
+        let [s1, s2, s3] = &self.splits;
+        let sq = |c: &BiquadCoefs| {
+            let r = c.response(sr, hz);
+            mul(r, r)
+        };
+        let ap = |c: &BiquadCoefs| c.response(sr, hz);
+        match (self.bands, band) {
+            (2, 0) => sq(&s1.lr4.low),
+            (2, 1) => sq(&s1.lr4.high),
+            (3, 0) => mul(ap(&s2.allpass), sq(&s1.lr4.low)),
+            (3, 1) => mul(sq(&s2.lr4.low), sq(&s1.lr4.high)),
+            (3, 2) => mul(sq(&s2.lr4.high), sq(&s1.lr4.high)),
+            (4, 0) => mul(mul(ap(&s3.allpass), sq(&s2.lr4.low)), sq(&s1.lr4.low)),
+            (4, 1) => mul(mul(ap(&s3.allpass), sq(&s2.lr4.low)), sq(&s1.lr4.high)),
+            (4, 2) => mul(mul(ap(&s1.allpass), sq(&s2.lr4.high)), sq(&s3.lr4.low)),
+            (4, 3) => mul(mul(ap(&s1.allpass), sq(&s2.lr4.high)), sq(&s3.lr4.high)),
+            _ => (0.0, 0.0),
+        }
+    }
+
+    /// Complex response of `Σ gains[b]·band_b` at `hz`. Control thread / tests.
+    pub fn sum_response(&self, gains: [f64; MAX_BANDS], hz: f64) -> (f64, f64) {
+        let mut sum = (0.0, 0.0);
+        for (b, g) in gains.iter().enumerate().take(self.bands) {
+            let r = self.band_response(b, hz);
+            sum = (sum.0 + g * r.0, sum.1 + g * r.1);
+        }
+        sum
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn db((re, im): (f64, f64)) -> f64 {
+        20.0 * re.hypot(im).log10()
+    }
+
+    #[test]
+    fn frequencies_are_clamped_ascending() {
+        let f = Frequencies::clamped([10.0, 12.0, 30_000.0]);
+        assert_eq!(f.0, [20.0, 30.0, 20_000.0]);
+        let f = Frequencies::clamped([1000.0, 500.0, f64::NAN]);
+        assert_eq!(f.0, [1000.0, 1500.0, 2250.0]);
+    }
+
+    #[test]
+    fn unity_sum_is_an_allpass_for_every_band_count() {
+        for sr in [44_100.0, 48_000.0, 96_000.0] {
+            for bands in 2..=4 {
+                let s = BandSplitter::new(bands, sr, [120.0, 1000.0, 6000.0]);
+                let worst = (0..=300)
+                    .map(|k| 20.0 * 1000f64.powf(k as f64 / 300.0))
+                    .map(|hz| db(s.sum_response([1.0; MAX_BANDS], hz)).abs())
+                    .fold(0.0, f64::max);
+                assert!(worst < 1e-9, "{bands} bands at {sr}: {worst} dB");
+            }
+        }
+    }
+
+    #[test]
+    fn tick_matches_band_response() {
+        let sr = 48_000.0;
+        let mut s = BandSplitter::new(4, sr, [120.0, 1000.0, 6000.0]);
+        let hz = 750.0;
+        let n = 48_000;
+        let mut acc = [(0.0f64, 0.0f64); MAX_BANDS];
+        for i in 0..n {
+            let ph = std::f64::consts::TAU * hz * i as f64 / sr;
+            let y = s.tick(0, ph.sin() as f32);
+            if i >= n / 2 {
+                for (a, v) in acc.iter_mut().zip(y) {
+                    // Correlate with e^{jφ}: the band's response to sin is Im(H e^{jφ}).
+                    a.0 += f64::from(v) * ph.sin();
+                    a.1 += f64::from(v) * ph.cos();
+                }
+            }
+        }
+        for (b, a) in acc.iter().enumerate() {
+            let measured = 2.0 * a.0.hypot(a.1) / (n / 2) as f64;
+            let (re, im) = s.band_response(b, hz);
+            let expected = re.hypot(im);
+            assert!((measured - expected).abs() < 1e-3, "band {b}: {measured} vs {expected}");
+        }
+    }
+
+    #[test]
+    fn non_finite_input_does_not_latch() {
+        let mut s = BandSplitter::new(3, 48_000.0, [120.0, 1000.0, 6000.0]);
+        s.tick(0, f32::NAN);
+        s.tick(1, f32::INFINITY);
+        for _ in 0..10 {
+            assert_eq!(s.tick(0, 0.0), [0.0; MAX_BANDS]);
+            assert_eq!(s.tick(1, 0.0), [0.0; MAX_BANDS]);
+        }
+        assert_eq!(s.tick(5, 1.0), [0.0; MAX_BANDS]);
+    }
+}

@@ -1,0 +1,343 @@
+//! `dynamics.multiband`: 3- or 4-band compressor. The input is split by the
+//! Linkwitz–Riley splitter of [`super::crossover`] (all-pass compensated, so the
+//! bands at unity sum to an all-pass: flat magnitude, no latency) and each band
+//! runs its own [`Compressor`] (Giannoulis, Massberg and Reiss's gain computer,
+//! peak detector and branching envelope, as in `dynamics.compressor`).
+//!
+//! * **Crossovers** are not smoothed: a change recomputes the coefficients at
+//!   the start of the next block, keeping the filter memory, so a large jump
+//!   may click slightly. They are kept ascending, each at least 1.5 × the
+//!   previous one ([`super::crossover::Frequencies::clamped`]); `crossover3_hz`
+//!   is ignored with 3 bands.
+//! * **Band gain** per channel is `g_b = 10^(−GR_b/20) · makeup_b`; a bypassed
+//!   band has `g_b = 1` (no compression, no make-up); the detector still runs
+//!   so un-bypass does not jump. Bypass and solo fade over [`SWITCH_MS`].
+//! * **Solo**: when any used band is soloed, only soloed bands are heard (the
+//!   others get weight 0, in both the dry and the wet path).
+//! * **Mix**: the dry path is the all-pass-compensated *sum of the bands at
+//!   unity*, not the raw input, so `out = Σ_b w_b·(1 + mix·(g_b − 1))·band_b`.
+//!   Dry and wet then carry the identical phase `AP₁·AP₂·AP₃`, so any mix
+//!   (0.5 included) has no comb filtering; the raw input would differ from the
+//!   wet path's all-pass phase around each crossover and comb there.
+//! * **Sidechain high-pass** of each band's detector is fixed at
+//!   [`DETECTOR_HIGHPASS_HZ`], low enough not to change band 1's level
+//!   above 30 Hz yet keeping DC out of the detector.
+//! * Meters: `gain_reduction` (max over bands) and `band{b}_gain_reduction`.
+
+use super::compressor::{Compressor, Detector, GainComputer, MAX_CHANNELS, Settings};
+use super::crossover::{BandSplitter, MAX_BANDS, MAX_CROSSOVERS};
+use crate::common::db_to_gain;
+use mixgraph_graph::{
+    ConfigField, ConfigReader, MeterData, MeterFrame, MeterWriter, Node, NodeError, NodeInfo, NodeType, ParamDesc,
+    ParamEvents, ParamUnit, PortDesc, PrepareContext, Prepared, ProcBuffers, ProcInfo, ProcessStatus, Processor,
+    Smoother, Smoothing,
+};
+
+const CROSSOVER: usize = 0;
+const KNEE: usize = 3;
+const STEREO_LINK: usize = 4;
+const MIX: usize = 5;
+/// First per-band parameter; band `b` (0-based) starts at `BAND + b · BAND_STRIDE`.
+const BAND: usize = 6;
+const BAND_STRIDE: usize = 7;
+const THRESHOLD: usize = 0;
+const RATIO: usize = 1;
+const ATTACK: usize = 2;
+const RELEASE: usize = 3;
+const MAKEUP: usize = 4;
+const BYPASS: usize = 5;
+const SOLO: usize = 6;
+const PARAM_COUNT: usize = BAND + MAX_BANDS * BAND_STRIDE;
+
+/// Fade time of bypass and solo switches, ms.
+pub const SWITCH_MS: f32 = 10.0;
+/// Corner of every band detector's high-pass, Hz.
+pub const DETECTOR_HIGHPASS_HZ: f64 = 10.0;
+
+const MAKEUP_SMOOTHING: Smoothing = Smoothing::Logarithmic { ms: 20.0 };
+const MIX_SMOOTHING: Smoothing = Smoothing::Linear { ms: 20.0 };
+const SWITCH_SMOOTHING: Smoothing = Smoothing::Linear { ms: SWITCH_MS };
+const METER_RATE_HZ: f64 = 30.0;
+/// Output samples below this are written as zero (no subnormal output).
+const OUTPUT_FLUSH: f32 = 1e-30;
+/// Declared tail: ringing of the lowest crossover filters, seconds.
+const TAIL_SECONDS: f64 = 0.2;
+
+/// A multiband compressor with `channels` (1 or 2) and `bands` (3 or 4).
+pub struct MultibandNode {
+    channels: usize,
+    bands: usize,
+}
+
+impl MultibandNode {
+    /// A node with `channels` (clamped to 1..=2) and `bands` (clamped to 3..=4).
+    pub fn new(channels: usize, bands: usize) -> Self {
+        MultibandNode { channels: channels.clamp(1, MAX_CHANNELS), bands: bands.clamp(3, MAX_BANDS) }
+    }
+}
+
+fn band_param(p: &[f32; PARAM_COUNT], band: usize, which: usize) -> f32 {
+    p.get(BAND + band * BAND_STRIDE + which).copied().unwrap_or(0.0)
+}
+
+fn crossovers(p: &[f32; PARAM_COUNT]) -> [f64; MAX_CROSSOVERS] {
+    [f64::from(p[CROSSOVER]), f64::from(p[CROSSOVER + 1]), f64::from(p[CROSSOVER + 2])]
+}
+
+fn band_settings(p: &[f32; PARAM_COUNT], band: usize) -> Settings {
+    Settings {
+        curve: GainComputer {
+            threshold_db: f64::from(band_param(p, band, THRESHOLD)),
+            ratio: f64::from(band_param(p, band, RATIO)),
+            knee_db: f64::from(p[KNEE]),
+        },
+        attack_ms: f64::from(band_param(p, band, ATTACK)),
+        release_ms: f64::from(band_param(p, band, RELEASE)),
+        detector: Detector::Peak,
+        sc_highpass_hz: DETECTOR_HIGHPASS_HZ,
+        stereo_link: f64::from(p[STEREO_LINK]),
+    }
+}
+
+/// Retargets a smoother only when the target changes (keeps a running ramp).
+fn retarget(s: &mut Smoother, target: f32) {
+    if s.target() != target {
+        s.set_target(target);
+    }
+}
+
+struct Band {
+    kernel: Compressor,
+    makeup: Smoother,
+    /// 1 = compressing, 0 = bypassed.
+    active: Smoother,
+    /// Solo weight: 1 = heard, 0 = muted by another band's solo.
+    weight: Smoother,
+    writer: MeterWriter,
+    meter_max_db: f32,
+}
+
+struct MultibandProcessor {
+    params: [f32; PARAM_COUNT],
+    channels: usize,
+    splitter: BandSplitter,
+    bands: [Option<Band>; MAX_BANDS],
+    mix: Smoother,
+    writer: MeterWriter,
+    meter_period: u64,
+    meter_count: u64,
+}
+
+impl Node for MultibandNode {
+    fn info(&self) -> NodeInfo {
+        let ch = self.channels;
+        let none = Smoothing::None;
+        let float = |id: &str, name: &str, min, max, default, unit| ParamDesc::float(id, name, min, max, default, unit);
+        let mut info =
+            NodeInfo::new("dynamics.multiband").input(PortDesc::audio("in", ch)).output(PortDesc::audio("out", ch));
+        for (k, default) in [120.0, 1000.0, 6000.0].into_iter().enumerate() {
+            let (id, name) = (format!("crossover{}_hz", k + 1), format!("Crossover {}", k + 1));
+            info = info.param(float(&id, &name, 20.0, 20_000.0, default, ParamUnit::Hz).log_taper().smoothing(none));
+        }
+        info = info
+            .param(float("knee_db", "Knee", 0.0, 24.0, 6.0, ParamUnit::Db).smoothing(none))
+            .param(float("stereo_link", "Stereo link", 0.0, 1.0, 1.0, ParamUnit::Fraction).smoothing(none))
+            .param(float("mix", "Mix", 0.0, 1.0, 1.0, ParamUnit::Fraction).smoothing(MIX_SMOOTHING));
+        for b in 1..=MAX_BANDS {
+            let id = |s: &str| format!("band{b}_{s}");
+            let name = |s: &str| format!("Band {b} {s}");
+            info = info
+                .param(float(&id("threshold_db"), &name("threshold"), -60.0, 0.0, -20.0, ParamUnit::Db).smoothing(none))
+                .param(float(&id("ratio"), &name("ratio"), 1.0, 20.0, 2.0, ParamUnit::None).log_taper().smoothing(none))
+                .param(
+                    float(&id("attack_ms"), &name("attack"), 0.1, 200.0, 10.0, ParamUnit::Ms)
+                        .log_taper()
+                        .smoothing(none),
+                )
+                .param(
+                    float(&id("release_ms"), &name("release"), 5.0, 2000.0, 150.0, ParamUnit::Ms)
+                        .log_taper()
+                        .smoothing(none),
+                )
+                .param(
+                    float(&id("makeup_db"), &name("make-up"), -12.0, 24.0, 0.0, ParamUnit::Db)
+                        .smoothing(MAKEUP_SMOOTHING),
+                )
+                .param(ParamDesc::toggle(&id("bypass"), &name("bypass"), false))
+                .param(ParamDesc::toggle(&id("solo"), &name("solo"), false));
+        }
+        info
+    }
+
+    fn prepare(&self, ctx: &PrepareContext<'_>) -> Result<Prepared, NodeError> {
+        let sr = ctx.stream.sample_rate;
+        let defaults = self.info().params;
+        let mut params = [0.0f32; PARAM_COUNT];
+        for (i, value) in params.iter_mut().enumerate() {
+            *value = ctx.params.get(i).copied().or_else(|| defaults.get(i).map(|d| d.default)).unwrap_or(0.0);
+        }
+        let gr = || MeterFrame::new(MeterData::GainReduction { db: 0.0 });
+        let mut bands: [Option<Band>; MAX_BANDS] = Default::default();
+        for (b, slot) in bands.iter_mut().enumerate().take(self.bands) {
+            *slot = Some(Band {
+                kernel: Compressor::new(band_settings(&params, b), sr, self.channels),
+                makeup: Smoother::new(MAKEUP_SMOOTHING, sr, db_to_gain(band_param(&params, b, MAKEUP))),
+                active: Smoother::new(SWITCH_SMOOTHING, sr, 1.0),
+                weight: Smoother::new(SWITCH_SMOOTHING, sr, 1.0),
+                writer: ctx.meter(&format!("band{}_gain_reduction", b + 1), gr()),
+                meter_max_db: 0.0,
+            });
+        }
+        let mut processor = MultibandProcessor {
+            channels: self.channels,
+            splitter: BandSplitter::new(self.bands, sr, crossovers(&params)),
+            bands,
+            mix: Smoother::new(MIX_SMOOTHING, sr, params[MIX]),
+            writer: ctx.meter("gain_reduction", gr()),
+            meter_period: (sr / METER_RATE_HZ).round().max(1.0) as u64,
+            meter_count: 0,
+            params,
+        };
+        processor.update_switches();
+        processor.reset();
+        Ok(Prepared::new(processor).tail((TAIL_SECONDS * sr).round() as u32))
+    }
+
+    fn config(&self) -> serde_json::Value {
+        serde_json::json!({ "channels": self.channels, "bands": self.bands })
+    }
+}
+
+impl MultibandProcessor {
+    /// Sets the bypass and solo fade targets from the parameters.
+    fn update_switches(&mut self) {
+        let p = &self.params;
+        let any_solo =
+            (0..MAX_BANDS).any(|b| self.bands.get(b).is_some_and(Option::is_some) && band_param(p, b, SOLO) >= 0.5);
+        for (b, band) in self.bands.iter_mut().enumerate() {
+            let Some(band) = band else { continue };
+            let active = if band_param(p, b, BYPASS) >= 0.5 { 0.0 } else { 1.0 };
+            let heard = !any_solo || band_param(p, b, SOLO) >= 0.5;
+            retarget(&mut band.active, active);
+            retarget(&mut band.weight, if heard { 1.0 } else { 0.0 });
+        }
+    }
+
+    fn apply_param(&mut self, index: usize, value: f32) {
+        let Some(slot) = self.params.get_mut(index) else { return };
+        *slot = value;
+        match index {
+            MIX => retarget(&mut self.mix, value),
+            i if i < KNEE => self.splitter.set_frequencies(crossovers(&self.params)),
+            _ => {
+                for (b, band) in self.bands.iter_mut().enumerate() {
+                    let Some(band) = band else { continue };
+                    band.kernel.set_settings(band_settings(&self.params, b));
+                    retarget(&mut band.makeup, db_to_gain(band_param(&self.params, b, MAKEUP)));
+                }
+                self.update_switches();
+            }
+        }
+    }
+
+    fn publish_meters(&mut self, frame_position: u64) {
+        let mut max_db = 0.0f32;
+        for band in self.bands.iter_mut().flatten() {
+            let db = band.meter_max_db;
+            max_db = max_db.max(db);
+            band.writer.publish(frame_position, |data| {
+                if let MeterData::GainReduction { db: value } = data {
+                    *value = db;
+                }
+            });
+            band.meter_max_db = 0.0;
+        }
+        self.writer.publish(frame_position, |data| {
+            if let MeterData::GainReduction { db: value } = data {
+                *value = max_db;
+            }
+        });
+    }
+}
+
+impl Processor for MultibandProcessor {
+    fn process(&mut self, info: &ProcInfo, io: ProcBuffers<'_, '_>, params: ParamEvents<'_>) -> ProcessStatus {
+        for e in params.iter() {
+            self.apply_param(e.index.0 as usize, e.value);
+        }
+        let ch = self.channels;
+        for i in 0..info.frames {
+            let mut split = [[0.0f32; MAX_BANDS]; MAX_CHANNELS];
+            for (c, s) in split.iter_mut().enumerate().take(ch) {
+                *s = self.splitter.tick(c, io.input(c).get(i).copied().unwrap_or(0.0));
+            }
+            let mix = self.mix.next();
+            let mut out = [0.0f32; MAX_CHANNELS];
+            for (b, band) in self.bands.iter_mut().enumerate() {
+                let Some(band) = band else { continue };
+                let mut detect = [0.0f32; MAX_CHANNELS];
+                for (d, s) in detect.iter_mut().zip(&split) {
+                    *d = s.get(b).copied().unwrap_or(0.0);
+                }
+                let reduction = band.kernel.tick(detect);
+                let (makeup, active, weight) = (band.makeup.next(), band.active.next(), band.weight.next());
+                for ((y, r), x) in out.iter_mut().zip(reduction).zip(detect).take(ch) {
+                    band.meter_max_db = band.meter_max_db.max(r as f32);
+                    let wet = 1.0 + active * (db_to_gain(-r as f32) * makeup - 1.0);
+                    *y += weight * (1.0 + mix * (wet - 1.0)) * x;
+                }
+            }
+            for (c, v) in out.iter().enumerate().take(ch) {
+                if let Some(y) = io.outputs.get_mut(c).and_then(|o| o.get_mut(i)) {
+                    *y = if v.abs() < OUTPUT_FLUSH { 0.0 } else { *v };
+                }
+            }
+            self.meter_count += 1;
+            if self.meter_count >= self.meter_period {
+                self.meter_count = 0;
+                self.publish_meters(info.frame_position + i as u64 + 1);
+            }
+        }
+        ProcessStatus::Modified
+    }
+
+    fn reset(&mut self) {
+        self.splitter.reset();
+        for band in self.bands.iter_mut().flatten() {
+            band.kernel.reset();
+            band.makeup.jump_to(band.makeup.target());
+            band.active.jump_to(band.active.target());
+            band.weight.jump_to(band.weight.target());
+            band.meter_max_db = 0.0;
+        }
+        self.mix.jump_to(self.mix.target());
+        self.meter_count = 0;
+    }
+}
+
+const CONFIG: &[ConfigField] = &[
+    ConfigField { name: "channels", description: "channel count, 1 or 2", default: "2" },
+    ConfigField { name: "bands", description: "band count, 3 or 4", default: "4" },
+];
+
+fn build(config: &serde_json::Value) -> Result<Box<dyn Node>, NodeError> {
+    let mut r = ConfigReader::new(config)?;
+    let channels = r.usize("channels", 2, 1, MAX_CHANNELS)?;
+    let bands = r.usize("bands", 4, 3, MAX_BANDS)?;
+    r.finish()?;
+    Ok(Box::new(MultibandNode::new(channels, bands)))
+}
+
+/// Registry entry.
+pub fn node_type() -> NodeType {
+    NodeType {
+        type_id: "dynamics.multiband",
+        family: "dynamics",
+        description: "3/4-band compressor: LR4 crossovers with all-pass compensation, per-band solo/bypass, mix",
+        config: CONFIG,
+        factory: build,
+    }
+}
+
+#[cfg(test)]
+mod tests;
