@@ -1,9 +1,11 @@
 //! Equalisers and filters.
 
+mod air_node;
 pub mod biquad;
 mod biquad_node;
 pub mod parametric;
 mod parametric_node;
+mod tilt_node;
 
 pub use biquad_node::BiquadNode;
 
@@ -11,5 +13,5 @@ use mixgraph_graph::NodeType;
 
 /// Registry entries of the family.
 pub fn node_types() -> Vec<NodeType> {
-    vec![biquad_node::node_type(), parametric_node::node_type()]
+    vec![biquad_node::node_type(), parametric_node::node_type(), tilt_node::node_type(), air_node::node_type()]
 }
