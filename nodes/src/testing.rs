@@ -121,6 +121,18 @@ impl NodeHarness {
                 }
             }
         }
+        // One NaN and one infinity must not latch any state: after them, finite output again.
+        let mut poisoned = crate::testing::noise(n, 77);
+        poisoned[100] = f32::NAN;
+        poisoned[200] = f32::INFINITY;
+        let out = self.render(&vec![poisoned; channels], &[MAX_BLOCK]);
+        for ch in &out {
+            assert!(
+                ch[n / 2..].iter().all(|v| v.is_finite()),
+                "{}: a NaN input latched non-finite output",
+                self.type_id
+            );
+        }
         if channels > 0 {
             let latency = engine.report().latency_frames as usize;
             let out = self.render(&vec![impulse; channels], &[MAX_BLOCK]);

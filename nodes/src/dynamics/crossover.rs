@@ -292,6 +292,12 @@ mod tests {
             let (re, im) = s.band_response(b, hz);
             let expected = re.hypot(im);
             assert!((measured - expected).abs() < 1e-3, "band {b}: {measured} vs {expected}");
+            // Phase too: the all-pass compensation only shows there.
+            let measured_phase = a.1.atan2(a.0);
+            let expected_phase = im.atan2(re);
+            let diff = (measured_phase - expected_phase + std::f64::consts::PI).rem_euclid(std::f64::consts::TAU)
+                - std::f64::consts::PI;
+            assert!(diff.abs() < 1e-2, "band {b}: phase {measured_phase} vs {expected_phase}");
         }
     }
 

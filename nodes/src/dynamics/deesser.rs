@@ -189,6 +189,8 @@ impl Deesser {
         let mut peak = 0.0f64;
         let states = self.low.iter_mut().zip(self.high.iter_mut());
         for ((([l0, l1], [h0, h1]), input), (lo, hi)) in states.zip(x).zip(low.iter_mut().zip(&mut high)).take(n) {
+            // A non-finite sample would latch the crossover filters at NaN for good.
+            let input = if input.is_finite() { input } else { 0.0 };
             *lo = l1.tick(&c.low, l0.tick(&c.low, input));
             *hi = h1.tick(&c.high, h0.tick(&c.high, input));
             peak = peak.max(f64::from(*hi).abs());

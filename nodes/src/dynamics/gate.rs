@@ -222,6 +222,8 @@ impl Gate {
     pub fn tick(&mut self, detect: [f32; MAX_CHANNELS]) -> f64 {
         let mut peak = 0.0f64;
         for (state, x) in self.hp_state.iter_mut().zip(detect).take(self.channels) {
+            // A non-finite sample would latch the detector filter at NaN for good.
+            let x = if x.is_finite() { x } else { 0.0 };
             peak = peak.max(f64::from(state.tick(&self.highpass, x)).abs());
         }
         let level = level_db(self.peak.tick(peak));

@@ -147,7 +147,10 @@ impl Processor for BiquadProcessor {
             changed = true;
         }
         for (input, output) in io.inputs.iter().zip(io.outputs.iter_mut()) {
-            output.copy_from_slice(input);
+            // A non-finite sample would latch the filter state at NaN for good.
+            for (y, x) in output.iter_mut().zip(input.iter()) {
+                *y = if x.is_finite() { *x } else { 0.0 };
+            }
         }
         if self.settled() {
             if changed {

@@ -115,7 +115,10 @@ impl Processor for SpectrumProcessor {
             let n = due.min(info.frames - start).min(size - self.pos);
             for (ring, input) in self.rings.iter_mut().zip(io.inputs.iter()) {
                 if let (Some(dst), Some(src)) = (ring.get_mut(self.pos..self.pos + n), input.get(start..start + n)) {
-                    dst.copy_from_slice(src);
+                    // One non-finite sample would turn every band NaN until reset.
+                    for (y, x) in dst.iter_mut().zip(src) {
+                        *y = if x.is_finite() { *x } else { 0.0 };
+                    }
                 }
             }
             self.pos = (self.pos + n) % size;
