@@ -116,8 +116,11 @@ pub fn band_layout(sample_rate: f64, fft_size: usize, bands_per_octave: u32) -> 
 /// [`analyze`]: SpectrumAnalyzer::analyze
 pub struct SpectrumAnalyzer {
     fft: Arc<dyn RealToComplex<f32>>,
-    window: Vec<f32>,
-    power_scale: f64,
+    /// Every window with its power scale, built on the control thread, so a
+    /// window change on the audio thread is an index switch, not `fft_size`
+    /// trigonometric evaluations.
+    windows: [(Vec<f32>, f64); 3],
+    selected: usize,
     input: Vec<f32>,
     output: Vec<Complex<f32>>,
     scratch: Vec<Complex<f32>>,
@@ -138,8 +141,13 @@ impl SpectrumAnalyzer {
             scratch: fft.make_scratch_vec(),
             bin_power: vec![0.0; fft_size / 2 + 1],
             band_power: vec![0.0; bands.len()],
-            window: vec![0.0; fft_size],
-            power_scale: 0.0,
+            windows: [Window::Hann, Window::BlackmanHarris, Window::FlatTop].map(|w| {
+                let mut table = vec![0.0; fft_size];
+                w.fill(&mut table);
+                let sum_squares: f64 = table.iter().map(|v| (*v as f64) * (*v as f64)).sum();
+                (table, 4.0 / (fft_size as f64 * sum_squares))
+            }),
+            selected: 0,
             fft,
             bands,
             primed: false,
@@ -153,11 +161,13 @@ impl SpectrumAnalyzer {
         &self.bands
     }
 
-    /// Switches the window. Audio thread safe (no allocation, O(fft_size)).
+    /// Switches the window. Audio thread safe: selects a precomputed table.
     pub fn set_window(&mut self, window: Window) {
-        window.fill(&mut self.window);
-        let sum_squares: f64 = self.window.iter().map(|w| (*w as f64) * (*w as f64)).sum();
-        self.power_scale = 4.0 / (self.window.len() as f64 * sum_squares);
+        self.selected = match window {
+            Window::Hann => 0,
+            Window::BlackmanHarris => 1,
+            Window::FlatTop => 2,
+        };
     }
 
     /// Forgets the averaged band powers.
@@ -176,14 +186,18 @@ impl SpectrumAnalyzer {
     /// When a ring's length differs from `fft_size`.
     pub fn analyze(&mut self, rings: &[Vec<f32>], oldest: usize, averaging: f32) -> Result<(), realfft::FftError> {
         self.bin_power.fill(0.0);
-        let n = self.window.len();
+        let (window, power_scale) = match self.windows.get(self.selected) {
+            Some((table, scale)) => (table.as_slice(), *scale),
+            None => return Ok(()),
+        };
+        let n = window.len();
         for ring in rings {
             if ring.len() != n || oldest >= n {
                 return Err(realfft::FftError::InputBuffer(n, ring.len()));
             }
             let (tail, head) = ring.split_at(oldest);
             let samples = head.iter().chain(tail);
-            for ((x, w), dst) in samples.zip(&self.window).zip(self.input.iter_mut()) {
+            for ((x, w), dst) in samples.zip(window).zip(self.input.iter_mut()) {
                 *dst = x * w;
             }
             self.fft.process_with_scratch(&mut self.input, &mut self.output, &mut self.scratch)?;
@@ -191,7 +205,7 @@ impl SpectrumAnalyzer {
                 *p += c.norm_sqr() as f64;
             }
         }
-        let scale = self.power_scale / rings.len().max(1) as f64;
+        let scale = power_scale / rings.len().max(1) as f64;
         let a = if self.primed { averaging.clamp(0.0, 0.999) as f64 } else { 0.0 };
         for (band, smoothed) in self.bands.iter().zip(self.band_power.iter_mut()) {
             let sum: f64 = self.bin_power.get(band.lo_bin..band.hi_bin).map_or(0.0, |b| b.iter().sum());
