@@ -373,3 +373,25 @@ fn a_failed_structural_change_keeps_the_previous_value_and_bad_streams_are_refus
     let err = Engine::new(g, StreamInfo::new(SR, 0)).err().expect("zero block size").to_string();
     assert_eq!(err, "invalid stream: sample rate 48000 Hz, block size 0 frames");
 }
+
+//   a (note at frame 5) ──┐
+//                         ├──► sink ──► out     (event fan-in is merged by frame)
+//   b (note at frame 2) ──┘
+#[test]
+fn note_events_flow_along_event_edges_and_merge_by_frame() {
+    use test_nodes::{NoteSinkNode, NoteSourceNode};
+    let mut g = Graph::new();
+    g.add_node("out", Box::new(OutputNode::new(1))).unwrap();
+    g.add_node("a", Box::new(NoteSourceNode { frame: 5, velocity: 0.5 })).unwrap();
+    g.add_node("b", Box::new(NoteSourceNode { frame: 2, velocity: 0.25 })).unwrap();
+    g.add_node("sink", Box::new(NoteSinkNode)).unwrap();
+    g.connect("a", "sink").unwrap();
+    g.connect("b", "sink").unwrap();
+    g.connect("sink", "out").unwrap();
+    assert!(g.connect("a", "out").is_err(), "events cannot feed an audio port");
+    let (_, mut ex) = Engine::new(g, StreamInfo::new(SR, 16)).unwrap();
+    let mut out = vec![0.0; 16];
+    ex.process(&[], &mut [&mut out], 16);
+    let hits: Vec<(usize, f32)> = out.iter().copied().enumerate().filter(|(_, v)| *v != 0.0).collect();
+    assert_eq!(hits, [(2, 0.25), (5, 0.5)]);
+}

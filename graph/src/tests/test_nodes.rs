@@ -123,3 +123,64 @@ impl Processor for AdderProcessor {
     }
     fn reset(&mut self) {}
 }
+
+/// Emits a note-on at `frame` of every block, with velocity `velocity`.
+pub struct NoteSourceNode {
+    pub frame: u32,
+    pub velocity: f32,
+}
+
+struct NoteSourceProcessor {
+    frame: u32,
+    velocity: f32,
+}
+
+impl Node for NoteSourceNode {
+    fn info(&self) -> NodeInfo {
+        NodeInfo::new("test.note_source").output(crate::PortDesc::events("notes"))
+    }
+    fn prepare(&self, _: &PrepareContext<'_>) -> Result<Prepared, NodeError> {
+        Ok(Prepared::new(NoteSourceProcessor { frame: self.frame, velocity: self.velocity }))
+    }
+}
+
+impl Processor for NoteSourceProcessor {
+    fn process(&mut self, info: &ProcInfo, io: ProcBuffers<'_, '_>, _: ParamEvents<'_>) -> ProcessStatus {
+        if (self.frame as usize) < info.frames {
+            let kind = crate::NoteEventKind::NoteOn { channel: 0, note: 60, velocity: self.velocity };
+            if let Some(out) = io.events_out.first_mut() {
+                out.push(crate::NoteEvent { frame: self.frame, kind });
+            }
+        }
+        ProcessStatus::Modified
+    }
+    fn reset(&mut self) {}
+}
+
+/// Writes each received note-on's velocity at its frame, zeros elsewhere.
+pub struct NoteSinkNode;
+
+struct NoteSinkProcessor;
+
+impl Node for NoteSinkNode {
+    fn info(&self) -> NodeInfo {
+        NodeInfo::new("test.note_sink").input(crate::PortDesc::events("notes")).output(PortDesc::audio("out", 1))
+    }
+    fn prepare(&self, _: &PrepareContext<'_>) -> Result<Prepared, NodeError> {
+        Ok(Prepared::new(NoteSinkProcessor))
+    }
+}
+
+impl Processor for NoteSinkProcessor {
+    fn process(&mut self, _: &ProcInfo, io: ProcBuffers<'_, '_>, _: ParamEvents<'_>) -> ProcessStatus {
+        let Some(out) = io.outputs.first_mut() else { return ProcessStatus::Error("no output") };
+        out.fill(0.0);
+        for e in io.events_in.first().copied().unwrap_or(&[]) {
+            if let (crate::NoteEventKind::NoteOn { velocity, .. }, Some(y)) = (e.kind, out.get_mut(e.frame as usize)) {
+                *y += velocity;
+            }
+        }
+        ProcessStatus::Modified
+    }
+    fn reset(&mut self) {}
+}
