@@ -3,6 +3,8 @@
 mod air_node;
 pub mod biquad;
 mod biquad_node;
+pub mod linear_phase;
+mod linear_phase_node;
 pub mod parametric;
 mod parametric_node;
 mod tilt_node;
@@ -13,5 +15,11 @@ use mixgraph_graph::NodeType;
 
 /// Registry entries of the family.
 pub fn node_types() -> Vec<NodeType> {
-    vec![biquad_node::node_type(), parametric_node::node_type(), tilt_node::node_type(), air_node::node_type()]
+    vec![
+        biquad_node::node_type(),
+        parametric_node::node_type(),
+        linear_phase_node::node_type(),
+        tilt_node::node_type(),
+        air_node::node_type(),
+    ]
 }
