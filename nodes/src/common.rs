@@ -21,6 +21,13 @@ pub fn flush(x: f32) -> f32 {
     if x.abs() < 1e-30 { 0.0 } else { x }
 }
 
+/// Milliseconds to whole frames at `sample_rate`: `round(ms · sr / 1000)`,
+/// never negative (lookahead and latency lengths).
+#[inline]
+pub fn ms_to_frames(ms: f32, sample_rate: f64) -> usize {
+    (f64::from(ms.max(0.0)) * 0.001 * sample_rate).round() as usize
+}
+
 /// Reads the common `{"channels": N}` config (1..=64, default `default`) and
 /// rejects unknown fields.
 ///

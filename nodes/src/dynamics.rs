@@ -4,6 +4,7 @@
 use mixgraph_graph::NodeType;
 pub mod limiter;
 mod limiter_node;
+mod reduction_meter;
 
 pub mod compressor;
 mod compressor_node;

@@ -9,11 +9,11 @@
 //! attack/release envelope smooths anyway.
 
 use super::compressor::{Compressor, DelayLine, Detector, GainComputer, MAX_CHANNELS, Settings};
-use crate::common::db_to_gain;
+use super::reduction_meter::ReductionMeter;
+use crate::common::{db_to_gain, flush, ms_to_frames};
 use mixgraph_graph::{
-    ConfigField, ConfigReader, MeterData, MeterFrame, MeterWriter, Node, NodeError, NodeInfo, NodeType, ParamDesc,
-    ParamEvents, ParamUnit, PortDesc, PrepareContext, Prepared, ProcBuffers, ProcInfo, ProcessStatus, Processor,
-    Smoother, Smoothing,
+    ConfigField, ConfigReader, Node, NodeError, NodeInfo, NodeType, ParamDesc, ParamEvents, ParamUnit, PortDesc,
+    PrepareContext, Prepared, ProcBuffers, ProcInfo, ProcessStatus, Processor, Smoother, Smoothing,
 };
 
 const THRESHOLD: usize = 0;
@@ -36,12 +36,6 @@ const MAKEUP_SMOOTHING: Smoothing = Smoothing::Logarithmic { ms: 20.0 };
 /// Dry/wet mix is smoothed linearly.
 const MIX_SMOOTHING: Smoothing = Smoothing::Linear { ms: 20.0 };
 
-/// Gain-reduction meter frames per second.
-const METER_RATE_HZ: f64 = 30.0;
-
-/// Output samples below this are written as zero (no subnormal output).
-const OUTPUT_FLUSH: f32 = 1e-30;
-
 /// A compressor with `channels` (1 or 2) channels on `in`, `sidechain` and `out`.
 pub struct CompressorNode {
     channels: usize,
@@ -52,11 +46,6 @@ impl CompressorNode {
     pub fn new(channels: usize) -> Self {
         CompressorNode { channels: channels.clamp(1, MAX_CHANNELS) }
     }
-}
-
-/// Lookahead in frames: `round(ms · sr / 1000)`.
-fn lookahead_frames(ms: f32, sample_rate: f64) -> usize {
-    (f64::from(ms.max(0.0)) * 0.001 * sample_rate).round() as usize
 }
 
 fn settings_from(p: &[f32; PARAM_COUNT]) -> Settings {
@@ -91,10 +80,7 @@ struct CompressorProcessor {
     gains: Vec<[f32; MAX_CHANNELS]>,
     /// Per-frame make-up gain and mix for the current chunk.
     makeup_mix: Vec<(f32, f32)>,
-    writer: MeterWriter,
-    meter_period: u64,
-    meter_count: u64,
-    meter_max_db: f32,
+    meter: ReductionMeter,
 }
 
 impl Node for CompressorNode {
@@ -132,7 +118,7 @@ impl Node for CompressorNode {
         for (i, value) in params.iter_mut().enumerate() {
             *value = ctx.params.get(i).copied().or_else(|| defaults.get(i).map(|d| d.default)).unwrap_or(0.0);
         }
-        let latency = lookahead_frames(params[LOOKAHEAD], sr);
+        let latency = ms_to_frames(params[LOOKAHEAD], sr);
         let block = ctx.stream.max_block_frames.max(1);
         let processor = CompressorProcessor {
             kernel: Compressor::new(settings_from(&params), sr, self.channels),
@@ -142,10 +128,7 @@ impl Node for CompressorNode {
             mix: Smoother::new(MIX_SMOOTHING, sr, params[MIX]),
             gains: vec![[1.0; MAX_CHANNELS]; block],
             makeup_mix: vec![(1.0, 1.0); block],
-            writer: ctx.meter("gain_reduction", MeterFrame::new(MeterData::GainReduction { db: 0.0 })),
-            meter_period: (sr / METER_RATE_HZ).round().max(1.0) as u64,
-            meter_count: 0,
-            meter_max_db: 0.0,
+            meter: ReductionMeter::new(ctx),
             params,
         };
         let latency = u32::try_from(latency).map_err(|_| NodeError::msg("compressor lookahead too long"))?;
@@ -171,9 +154,10 @@ impl CompressorProcessor {
             }
             let reduction = self.kernel.tick(detect);
             let mut gains = [1.0f32; MAX_CHANNELS];
+            let mut frame_max_db = 0.0f32;
             for (g, r) in gains.iter_mut().zip(reduction).take(ch) {
                 *g = db_to_gain(-r as f32);
-                self.meter_max_db = self.meter_max_db.max(r as f32);
+                frame_max_db = frame_max_db.max(r as f32);
             }
             if let Some(slot) = self.gains.get_mut(i) {
                 *slot = gains;
@@ -181,17 +165,7 @@ impl CompressorProcessor {
             if let Some(slot) = self.makeup_mix.get_mut(i) {
                 *slot = (self.makeup.next(), self.mix.next());
             }
-            self.meter_count += 1;
-            if self.meter_count >= self.meter_period {
-                let db = self.meter_max_db;
-                self.writer.publish(frame_position + (start + i + 1) as u64, |data| {
-                    if let MeterData::GainReduction { db: value } = data {
-                        *value = db;
-                    }
-                });
-                self.meter_count = 0;
-                self.meter_max_db = 0.0;
-            }
+            self.meter.push(frame_max_db, frame_position + (start + i + 1) as u64);
         }
         for c in 0..ch {
             let input = io.input(c);
@@ -202,7 +176,7 @@ impl CompressorProcessor {
                 let gain = gains.get(c).copied().unwrap_or(1.0) * makeup;
                 // mix = 0 leaves `dry` bit-exact.
                 let v = dry + mix * (dry * gain - dry);
-                *y = if v.abs() < OUTPUT_FLUSH { 0.0 } else { v };
+                *y = flush(v);
             }
         }
     }
@@ -243,8 +217,7 @@ impl Processor for CompressorProcessor {
         }
         self.makeup.jump_to(self.makeup.target());
         self.mix.jump_to(self.mix.target());
-        self.meter_count = 0;
-        self.meter_max_db = 0.0;
+        self.meter.reset();
     }
 }
 

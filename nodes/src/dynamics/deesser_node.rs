@@ -8,7 +8,7 @@
 
 use super::compressor::MAX_CHANNELS;
 use super::deesser::{Deesser, DeesserSettings, Mode};
-use super::gate_node::{ReductionMeter, flush_output};
+use super::reduction_meter::ReductionMeter;
 use mixgraph_graph::{
     ConfigField, ConfigReader, Node, NodeError, NodeInfo, NodeType, ParamDesc, ParamEvents, ParamUnit, PortDesc,
     PrepareContext, Prepared, ProcBuffers, ProcInfo, ProcessStatus, Processor, Smoothing,
@@ -114,7 +114,7 @@ impl Processor for DeesserProcessor {
             self.meter.push(reduction as f32, info.frame_position + i as u64 + 1);
             for (c, v) in y.iter().enumerate().take(ch) {
                 if let Some(out) = io.outputs.get_mut(c).and_then(|out| out.get_mut(i)) {
-                    *out = flush_output(*v);
+                    *out = crate::common::flush(*v);
                 }
             }
         }

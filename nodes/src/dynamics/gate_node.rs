@@ -10,11 +10,11 @@
 
 use super::compressor::{DelayLine, MAX_CHANNELS};
 use super::gate::{Gate, GateSettings};
-use crate::common::db_to_gain;
+use super::reduction_meter::ReductionMeter;
+use crate::common::{db_to_gain, flush, ms_to_frames};
 use mixgraph_graph::{
-    ConfigField, ConfigReader, MeterData, MeterFrame, MeterWriter, Node, NodeError, NodeInfo, NodeType, ParamDesc,
-    ParamEvents, ParamUnit, PortDesc, PrepareContext, Prepared, ProcBuffers, ProcInfo, ProcessStatus, Processor,
-    Smoothing,
+    ConfigField, ConfigReader, Node, NodeError, NodeInfo, NodeType, ParamDesc, ParamEvents, ParamUnit, PortDesc,
+    PrepareContext, Prepared, ProcBuffers, ProcInfo, ProcessStatus, Processor, Smoothing,
 };
 
 const THRESHOLD: usize = 0;
@@ -29,63 +29,6 @@ const SC_HIGHPASS: usize = 8;
 const LOOKAHEAD: usize = 9;
 const PARAM_COUNT: usize = 10;
 
-/// Gain-reduction meter frames per second.
-const METER_RATE_HZ: f64 = 30.0;
-
-/// Output samples below this are written as zero (no subnormal output).
-const OUTPUT_FLUSH: f32 = 1e-30;
-
-/// Publishes the largest gain reduction (dB ≥ 0) of each meter period as the
-/// node's `gain_reduction` telemetry, [`METER_RATE_HZ`] times a second.
-pub(super) struct ReductionMeter {
-    writer: MeterWriter,
-    period: u64,
-    count: u64,
-    max_db: f32,
-}
-
-impl ReductionMeter {
-    /// Registers `<node>.gain_reduction`. Control thread; allocates.
-    pub(super) fn new(ctx: &PrepareContext<'_>) -> Self {
-        ReductionMeter {
-            writer: ctx.meter("gain_reduction", MeterFrame::new(MeterData::GainReduction { db: 0.0 })),
-            period: (ctx.stream.sample_rate / METER_RATE_HZ).round().max(1.0) as u64,
-            count: 0,
-            max_db: 0.0,
-        }
-    }
-
-    /// Accounts one frame's reduction; `position` is the frame's position + 1.
-    /// Audio thread; never allocates.
-    #[inline]
-    pub(super) fn push(&mut self, reduction_db: f32, position: u64) {
-        self.max_db = self.max_db.max(reduction_db);
-        self.count += 1;
-        if self.count >= self.period {
-            let db = self.max_db;
-            self.writer.publish(position, |data| {
-                if let MeterData::GainReduction { db: value } = data {
-                    *value = db;
-                }
-            });
-            self.count = 0;
-            self.max_db = 0.0;
-        }
-    }
-
-    /// Starts a fresh period.
-    pub(super) fn reset(&mut self) {
-        self.count = 0;
-        self.max_db = 0.0;
-    }
-}
-
-/// Writes `v` unless it is tiny (then exact zero).
-#[inline]
-pub(super) fn flush_output(v: f32) -> f32 {
-    if v.abs() < OUTPUT_FLUSH { 0.0 } else { v }
-}
-
 /// A gate with `channels` (1 or 2) channels on `in`, `sidechain` and `out`.
 pub struct GateNode {
     channels: usize,
@@ -96,11 +39,6 @@ impl GateNode {
     pub fn new(channels: usize) -> Self {
         GateNode { channels: channels.clamp(1, MAX_CHANNELS) }
     }
-}
-
-/// Lookahead in frames: `round(ms · sr / 1000)`.
-fn lookahead_frames(ms: f32, sample_rate: f64) -> usize {
-    (f64::from(ms.max(0.0)) * 0.001 * sample_rate).round() as usize
 }
 
 fn settings_from(p: &[f32; PARAM_COUNT]) -> GateSettings {
@@ -153,7 +91,7 @@ impl Node for GateNode {
         for (i, value) in params.iter_mut().enumerate() {
             *value = ctx.params.get(i).copied().or_else(|| defaults.get(i).map(|d| d.default)).unwrap_or(0.0);
         }
-        let latency = lookahead_frames(params[LOOKAHEAD], sr);
+        let latency = ms_to_frames(params[LOOKAHEAD], sr);
         let processor = GateProcessor {
             kernel: Gate::new(settings_from(&params), sr, self.channels),
             channels: self.channels,
@@ -198,7 +136,7 @@ impl Processor for GateProcessor {
             for (c, delay) in self.delays.iter_mut().enumerate().take(ch) {
                 let x = delay.push(io.input(c).get(i).copied().unwrap_or(0.0));
                 if let Some(y) = io.outputs.get_mut(c).and_then(|out| out.get_mut(i)) {
-                    *y = flush_output(x * gain);
+                    *y = flush(x * gain);
                 }
             }
         }

@@ -21,11 +21,6 @@ const DRIVE_SMOOTHING: Smoothing = Smoothing::Logarithmic { ms: 10.0 };
 /// Gain-reduction telemetry rate.
 const METER_HZ: f64 = 30.0;
 
-/// Frames of lookahead (and latency) for `ms` at `sample_rate`: `round(ms · sr)`.
-pub(crate) fn lookahead_frames(ms: f32, sample_rate: f64) -> usize {
-    (ms as f64 * 0.001 * sample_rate).round().max(0.0) as usize
-}
-
 /// A linked true-peak limiter on 1 or 2 channels.
 pub struct LimiterNode {
     channels: usize,
@@ -79,7 +74,7 @@ impl Node for LimiterNode {
     fn prepare(&self, ctx: &PrepareContext<'_>) -> Result<Prepared, NodeError> {
         let sr = ctx.stream.sample_rate;
         let settings = settings_from(ctx.params);
-        let frames = lookahead_frames(ctx.params.get(LOOKAHEAD).copied().unwrap_or(2.0), sr);
+        let frames = crate::common::ms_to_frames(ctx.params.get(LOOKAHEAD).copied().unwrap_or(2.0), sr);
         let limiter = Limiter::new(self.channels, sr, frames, settings);
         let latency = limiter.latency_frames() as u32;
         let drive = Smoother::new(DRIVE_SMOOTHING, sr, db_to_gain(ctx.params.get(INPUT_GAIN).copied().unwrap_or(0.0)));

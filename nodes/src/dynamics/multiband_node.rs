@@ -58,8 +58,6 @@ const MAKEUP_SMOOTHING: Smoothing = Smoothing::Logarithmic { ms: 20.0 };
 const MIX_SMOOTHING: Smoothing = Smoothing::Linear { ms: 20.0 };
 const SWITCH_SMOOTHING: Smoothing = Smoothing::Linear { ms: SWITCH_MS };
 const METER_RATE_HZ: f64 = 30.0;
-/// Output samples below this are written as zero (no subnormal output).
-const OUTPUT_FLUSH: f32 = 1e-30;
 /// Declared tail: ringing of the lowest crossover filters, seconds.
 const TAIL_SECONDS: f64 = 0.2;
 
@@ -289,7 +287,7 @@ impl Processor for MultibandProcessor {
             }
             for (c, v) in out.iter().enumerate().take(ch) {
                 if let Some(y) = io.outputs.get_mut(c).and_then(|o| o.get_mut(i)) {
-                    *y = if v.abs() < OUTPUT_FLUSH { 0.0 } else { *v };
+                    *y = crate::common::flush(*v);
                 }
             }
             self.meter_count += 1;

@@ -2,7 +2,7 @@
 //! ebur128's (4× oversampling, via `metering::loudness`) and an 8× Hann-windowed
 //! sinc interpolator written here (32 input samples either side, f64).
 
-use super::super::limiter_node::lookahead_frames;
+use crate::common::ms_to_frames as lookahead_frames;
 use crate::metering::loudness;
 use crate::testing::{NodeHarness, run};
 use serde_json::json;

@@ -1,0 +1,53 @@
+//! The gain-reduction meter every dynamics node publishes as
+//! `<node>.gain_reduction`: the largest reduction (dB ≥ 0) of each period,
+//! 30 times a second.
+
+use mixgraph_graph::{MeterData, MeterFrame, MeterWriter, PrepareContext};
+
+/// Gain-reduction meter frames per second.
+const METER_RATE_HZ: f64 = 30.0;
+
+/// Publishes the largest gain reduction (dB ≥ 0) of each meter period as the
+/// node's `gain_reduction` telemetry, [`METER_RATE_HZ`] times a second.
+pub(crate) struct ReductionMeter {
+    writer: MeterWriter,
+    period: u64,
+    count: u64,
+    max_db: f32,
+}
+
+impl ReductionMeter {
+    /// Registers `<node>.gain_reduction`. Control thread; allocates.
+    pub(crate) fn new(ctx: &PrepareContext<'_>) -> Self {
+        ReductionMeter {
+            writer: ctx.meter("gain_reduction", MeterFrame::new(MeterData::GainReduction { db: 0.0 })),
+            period: (ctx.stream.sample_rate / METER_RATE_HZ).round().max(1.0) as u64,
+            count: 0,
+            max_db: 0.0,
+        }
+    }
+
+    /// Accounts one frame's reduction; `position` is the frame's position + 1.
+    /// Audio thread; never allocates.
+    #[inline]
+    pub(crate) fn push(&mut self, reduction_db: f32, position: u64) {
+        self.max_db = self.max_db.max(reduction_db);
+        self.count += 1;
+        if self.count >= self.period {
+            let db = self.max_db;
+            self.writer.publish(position, |data| {
+                if let MeterData::GainReduction { db: value } = data {
+                    *value = db;
+                }
+            });
+            self.count = 0;
+            self.max_db = 0.0;
+        }
+    }
+
+    /// Starts a fresh period.
+    pub(crate) fn reset(&mut self) {
+        self.count = 0;
+        self.max_db = 0.0;
+    }
+}
