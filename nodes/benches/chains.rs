@@ -15,11 +15,11 @@
 //! Run with `cargo bench -p mixgraph-nodes --bench chains`.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
-use mixgraph_graph::{Engine, Executor, Graph, StreamInfo, builtin};
-use std::hint::black_box;
-use std::time::{Duration, Instant};
+#[path = "support/graph_case.rs"]
+mod graph_case;
 
-const SR: f64 = 48_000.0;
+use graph_case::{GraphCase, realtime_factor};
+use mixgraph_graph::{Graph, builtin};
 
 // Choice parameters are set by index.
 const BELL: f32 = 0.0;
@@ -27,17 +27,6 @@ const LOW_SHELF: f32 = 1.0;
 const HIGH_SHELF: f32 = 2.0;
 const TANH: f32 = 1.0;
 const OVERSAMPLE_4X: f32 = 2.0;
-
-fn noise(frames: usize, mut seed: u64) -> Vec<f32> {
-    (0..frames)
-        .map(|_| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            0.5 * ((seed >> 40) as f32 / (1u64 << 23) as f32 - 1.0)
-        })
-        .collect()
-}
 
 fn add(g: &mut Graph, id: &str, type_id: &str, config: serde_json::Value, params: &[(&str, f32)]) {
     g.add_node(id, mixgraph_nodes::registry().create(type_id, &config).unwrap()).unwrap();
@@ -154,31 +143,6 @@ fn mix8_graph() -> Graph {
     g
 }
 
-struct Case {
-    executor: Executor,
-    inputs: Vec<Vec<f32>>,
-    outputs: Vec<Vec<f32>>,
-    block: usize,
-    _engine: Engine,
-}
-
-impl Case {
-    fn new(graph: Graph, block: usize) -> Self {
-        let (engine, executor) = Engine::new(graph, StreamInfo::new(SR, block)).expect("engine");
-        let channels = engine.report().inputs.iter().map(|p| p.channels).sum::<usize>();
-        let inputs = (0..channels).map(|c| noise(block, c as u64 + 1)).collect();
-        let outputs = vec![vec![0.0; block]; executor.output_channels()];
-        Case { executor, inputs, outputs, block, _engine: engine }
-    }
-
-    fn run(&mut self) {
-        let ins: Vec<&[f32]> = self.inputs.iter().map(Vec::as_slice).collect();
-        let mut outs: Vec<&mut [f32]> = self.outputs.iter_mut().map(Vec::as_mut_slice).collect();
-        self.executor.process(&ins, &mut outs, self.block);
-        black_box(&self.outputs);
-    }
-}
-
 /// A named graph builder.
 type Chain = (&'static str, fn() -> Graph);
 
@@ -191,33 +155,20 @@ fn bench(c: &mut Criterion) {
         let mut group = c.benchmark_group(format!("chains/block{block}"));
         group.throughput(Throughput::Elements(block as u64));
         for (name, build) in cases() {
-            let mut case = Case::new(build(), block);
+            let mut case = GraphCase::new(build(), block);
             group.bench_function(BenchmarkId::from_parameter(name), |b| b.iter(|| case.run()));
         }
         group.finish();
     }
 }
 
-/// Best-of-5 time per block over ~0.2 s of audio each, as × real-time.
-fn realtime_factor(case: &mut Case) -> f64 {
-    let iterations = (9_600_000 / (case.block * 1000)).max(10);
-    let mut best = Duration::MAX;
-    for _ in 0..5 {
-        let start = Instant::now();
-        for _ in 0..iterations {
-            case.run();
-        }
-        best = best.min(start.elapsed() / iterations as u32);
-    }
-    (case.block as f64 / SR) / best.as_secs_f64()
-}
-
 fn summary() {
     println!("\n× real-time on one core (48 kHz stereo):");
     println!("{:<12} {:>12} {:>12}", "chain", "block 64", "block 512");
     for (name, build) in cases() {
-        let x64 = realtime_factor(&mut Case::new(build(), 64));
-        let x512 = realtime_factor(&mut Case::new(build(), 512));
+        let (mut a, mut b) = (GraphCase::new(build(), 64), GraphCase::new(build(), 512));
+        let x64 = realtime_factor(64, 9_600_000 / (64 * 1000), || a.run());
+        let x512 = realtime_factor(512, 9_600_000 / (512 * 1000), || b.run());
         println!("{name:<12} {x64:>11.1}× {x512:>11.1}×");
     }
 }

@@ -9,26 +9,16 @@
 //! as × real-time on one core (block duration ÷ time per block).
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
+#[path = "support/graph_case.rs"]
+mod graph_case;
+
+use graph_case::{GraphCase, SR, noise, realtime_factor};
 use mixgraph_graph::{
-    Engine, Executor, Graph, ParamEvents, PrepareContext, ProcBuffers, ProcInfo, Processor, StreamInfo, TelemetryHub,
-    builtin,
+    Engine, Graph, ParamEvents, PrepareContext, ProcBuffers, ProcInfo, Processor, StreamInfo, TelemetryHub, builtin,
 };
 use std::hint::black_box;
-use std::time::{Duration, Instant};
 
-const SR: f64 = 48_000.0;
 const STAGES: usize = 64;
-
-fn noise(frames: usize, mut seed: u64) -> Vec<f32> {
-    (0..frames)
-        .map(|_| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            0.5 * ((seed >> 40) as f32 / (1u64 << 23) as f32 - 1.0)
-        })
-        .collect()
-}
 
 fn chain_graph() -> Graph {
     let registry = mixgraph_nodes::registry();
@@ -90,31 +80,6 @@ fn mix_graph() -> Graph {
     g
 }
 
-struct GraphCase {
-    executor: Executor,
-    inputs: Vec<Vec<f32>>,
-    outputs: Vec<Vec<f32>>,
-    block: usize,
-}
-
-impl GraphCase {
-    fn new(graph: Graph, block: usize) -> Self {
-        let (engine, executor) = Engine::new(graph, StreamInfo::new(SR, block)).unwrap();
-        let channels = engine.report().inputs.iter().map(|p| p.channels).sum::<usize>();
-        let inputs = (0..channels).map(|c| noise(block, c as u64 + 1)).collect();
-        let outputs = vec![vec![0.0; block]; executor.output_channels()];
-        std::mem::forget(engine); // keep the rings alive for the whole run
-        GraphCase { executor, inputs, outputs, block }
-    }
-
-    fn run(&mut self) {
-        let ins: Vec<&[f32]> = self.inputs.iter().map(Vec::as_slice).collect();
-        let mut outs: Vec<&mut [f32]> = self.outputs.iter_mut().map(Vec::as_mut_slice).collect();
-        self.executor.process(&ins, &mut outs, self.block);
-        black_box(&self.outputs);
-    }
-}
-
 struct DirectCase {
     processors: Vec<Box<dyn Processor>>,
     a: [Vec<f32>; 2],
@@ -168,29 +133,15 @@ fn bench(c: &mut Criterion) {
     }
 }
 
-/// Best-of-5 time per block over ~0.3 s runs, as × real-time.
-fn realtime_factor(block: usize, mut run: impl FnMut()) -> f64 {
-    let mut best = Duration::MAX;
-    for _ in 0..5 {
-        let iterations = (14_400_000 / (block * 64)).max(10);
-        let start = Instant::now();
-        for _ in 0..iterations {
-            run();
-        }
-        best = best.min(start.elapsed() / iterations as u32);
-    }
-    (block as f64 / SR) / best.as_secs_f64()
-}
-
 fn summary() {
     println!("\n× real-time on one core (48 kHz stereo):");
     for block in [64usize, 512] {
         let mut graph = GraphCase::new(chain_graph(), block);
         let mut direct = DirectCase::new(block);
         let mut mix = GraphCase::new(mix_graph(), block);
-        let g = realtime_factor(block, || graph.run());
-        let d = realtime_factor(block, || direct.run());
-        let m = realtime_factor(block, || mix.run());
+        let g = realtime_factor(block, 14_400_000 / (block * 64), || graph.run());
+        let d = realtime_factor(block, 14_400_000 / (block * 64), || direct.run());
+        let m = realtime_factor(block, 14_400_000 / (block * 64), || mix.run());
         println!(
             "  block {block:>3}: chain64 graph {g:>8.0}×  direct {d:>8.0}×  overhead {:+.1}%   mix16 {m:>8.0}×",
             (d / g - 1.0) * 100.0

@@ -5,22 +5,12 @@
 //! Run with `cargo bench -p mixgraph-nodes --bench nodes`.
 
 use criterion::{BenchmarkId, Criterion, Throughput};
-use mixgraph_graph::{Engine, Executor, Graph, PortKind, StreamInfo, builtin};
-use std::hint::black_box;
-use std::time::{Duration, Instant};
+#[path = "support/graph_case.rs"]
+mod graph_case;
 
-const SR: f64 = 48_000.0;
-
-fn noise(frames: usize, mut seed: u64) -> Vec<f32> {
-    (0..frames)
-        .map(|_| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            0.5 * ((seed >> 40) as f32 / (1u64 << 23) as f32 - 1.0)
-        })
-        .collect()
-}
+use graph_case::{GraphCase, noise, realtime_factor};
+use mixgraph_graph::{Graph, PortKind, builtin};
+use std::time::Duration;
 
 /// `in → node → out` for every audio port, with a generated file for the player.
 fn graph(type_id: &str, wav: &std::path::Path) -> Option<Graph> {
@@ -53,31 +43,6 @@ fn graph(type_id: &str, wav: &std::path::Path) -> Option<Graph> {
     Some(g)
 }
 
-struct Case {
-    executor: Executor,
-    inputs: Vec<Vec<f32>>,
-    outputs: Vec<Vec<f32>>,
-    block: usize,
-    _engine: Engine,
-}
-
-impl Case {
-    fn new(graph: Graph, block: usize) -> Self {
-        let (engine, executor) = Engine::new(graph, StreamInfo::new(SR, block)).expect("engine");
-        let channels = engine.report().inputs.iter().map(|p| p.channels).sum::<usize>();
-        let inputs = (0..channels).map(|c| noise(block, c as u64 + 1)).collect();
-        let outputs = vec![vec![0.0; block]; executor.output_channels()];
-        Case { executor, inputs, outputs, block, _engine: engine }
-    }
-
-    fn run(&mut self) {
-        let ins: Vec<&[f32]> = self.inputs.iter().map(Vec::as_slice).collect();
-        let mut outs: Vec<&mut [f32]> = self.outputs.iter_mut().map(Vec::as_mut_slice).collect();
-        self.executor.process(&ins, &mut outs, self.block);
-        black_box(&self.outputs);
-    }
-}
-
 fn write_wav(path: &std::path::Path) {
     let spec = hound::WavSpec {
         channels: 2,
@@ -94,20 +59,6 @@ fn write_wav(path: &std::path::Path) {
     w.finalize().expect("finalize");
 }
 
-/// Best of five ~0.2 s runs, as × real time.
-fn realtime_factor(case: &mut Case) -> f64 {
-    let iterations = (9_600_000 / (case.block * 64)).max(10);
-    let mut best = Duration::MAX;
-    for _ in 0..5 {
-        let start = Instant::now();
-        for _ in 0..iterations {
-            case.run();
-        }
-        best = best.min(start.elapsed() / iterations as u32);
-    }
-    (case.block as f64 / SR) / best.as_secs_f64()
-}
-
 fn main() {
     let dir = tempfile::tempdir().expect("tempdir");
     let wav = dir.path().join("noise.wav");
@@ -122,7 +73,7 @@ fn main() {
         group.throughput(Throughput::Elements(block as u64));
         for type_id in &types {
             let Some(g) = graph(type_id, &wav) else { continue };
-            let mut case = Case::new(g, block);
+            let mut case = GraphCase::new(g, block);
             group.bench_function(BenchmarkId::from_parameter(type_id), |b| b.iter(|| case.run()));
         }
         group.finish();
@@ -132,7 +83,9 @@ fn main() {
     println!("{:<24} {:>12} {:>12}", "node", "block 64", "block 512");
     for type_id in &types {
         let (Some(a), Some(b)) = (graph(type_id, &wav), graph(type_id, &wav)) else { continue };
-        let (x64, x512) = (realtime_factor(&mut Case::new(a, 64)), realtime_factor(&mut Case::new(b, 512)));
+        let (mut a, mut b) = (GraphCase::new(a, 64), GraphCase::new(b, 512));
+        let x64 = realtime_factor(64, 9_600_000 / (64 * 64), || a.run());
+        let x512 = realtime_factor(512, 9_600_000 / (512 * 64), || b.run());
         println!("{type_id:<24} {x64:>11.0}× {x512:>11.0}×");
     }
 }
