@@ -26,6 +26,7 @@
 pub mod common;
 pub mod dynamics;
 pub mod eq;
+pub mod fast_math;
 pub mod io;
 pub mod metering;
 pub mod saturation;

@@ -27,7 +27,8 @@
 //! below tiny magnitudes, so silence settles to true zeros and nothing goes
 //! subnormal.
 
-use crate::eq::biquad::{BiquadCoefs, BiquadState, FilterKind};
+use crate::eq::biquad::{BiquadCoefs, FilterKind, PairSection};
+use crate::fast_math;
 use std::f64::consts::FRAC_1_SQRT_2;
 
 /// Most channels the kernel handles (one gain per channel, fixed arrays).
@@ -41,7 +42,7 @@ pub const RMS_WINDOW_MS: f64 = 10.0;
 pub const PEAK_HOLD_MS: f64 = 1.0;
 
 /// Level floor for the dB conversion (−200 dBFS), so silence is finite.
-const LEVEL_FLOOR: f64 = 1e-10;
+const LEVEL_FLOOR: f32 = 1e-10;
 
 /// Values below this become exact zeros in recursive state.
 const FLUSH: f64 = 1e-30;
@@ -184,7 +185,7 @@ pub struct Compressor {
     release: f64,
     rms_coef: f64,
     highpass: BiquadCoefs,
-    hp_state: [BiquadState; MAX_CHANNELS],
+    hp_state: PairSection,
     mean_square: [f64; MAX_CHANNELS],
     envelope: [f64; MAX_CHANNELS],
     hold_frames: usize,
@@ -204,7 +205,7 @@ impl Compressor {
             release: 0.0,
             rms_coef: time_coef(RMS_WINDOW_MS, sample_rate),
             highpass: BiquadCoefs::identity(),
-            hp_state: [BiquadState::default(); MAX_CHANNELS],
+            hp_state: PairSection::default(),
             mean_square: [0.0; MAX_CHANNELS],
             envelope: [0.0; MAX_CHANNELS],
             hold_frames: ((PEAK_HOLD_MS * 0.001 * sample_rate).round() as usize).max(1),
@@ -235,9 +236,7 @@ impl Compressor {
 
     /// Clears the high-pass, RMS and envelope state.
     pub fn reset(&mut self) {
-        for s in &mut self.hp_state {
-            s.reset();
-        }
+        self.hp_state = PairSection::default();
         self.mean_square = [0.0; MAX_CHANNELS];
         self.envelope = [0.0; MAX_CHANNELS];
         self.hold_count = 0;
@@ -247,43 +246,135 @@ impl Compressor {
 
     /// Feeds one frame of detector input (one sample per channel; missing
     /// channels read as silence) and returns the smoothed gain reduction per
-    /// channel in dB (≥ 0).
+    /// channel in dB (≥ 0). The same computation as [`Compressor::reduce_block`]
+    /// on a one-frame block.
     pub fn tick(&mut self, detect: [f32; MAX_CHANNELS]) -> [f64; MAX_CHANNELS] {
-        let n = self.channels;
-        let mut level = [0.0f64; MAX_CHANNELS];
-        for ch in 0..n {
-            // A non-finite sample would latch the sidechain filter at NaN for good.
-            let input = if detect[ch].is_finite() { detect[ch] } else { 0.0 };
-            let x = f64::from(self.hp_state[ch].tick(&self.highpass, input));
-            // Both detectors always run, so switching between them never reads stale state.
-            self.hold_current[ch] = self.hold_current[ch].max(x.abs());
-            let ms = flush(self.rms_coef * self.mean_square[ch] + (1.0 - self.rms_coef) * x * x);
-            self.mean_square[ch] = ms;
-            level[ch] = match self.settings.detector {
-                Detector::Peak => self.hold_current[ch].max(self.hold_previous[ch]),
-                Detector::Rms => ms.sqrt(),
-            };
-        }
-        self.hold_count += 1;
-        if self.hold_count >= self.hold_frames {
-            self.hold_count = 0;
-            self.hold_previous = self.hold_current;
-            self.hold_current = [0.0; MAX_CHANNELS];
-        }
-        let loudest = level.iter().take(n).fold(0.0f64, |m, v| m.max(*v));
-        let link = self.settings.stereo_link.clamp(0.0, 1.0);
-        let mut out = [0.0f64; MAX_CHANNELS];
-        for ch in 0..n {
-            let linked = link * loudest + (1.0 - link) * level[ch];
-            let x_db = 20.0 * linked.max(LEVEL_FLOOR).log10();
-            let target = self.settings.curve.reduction_db(x_db);
-            let env = self.envelope[ch];
-            let coef = if target > env { self.attack } else { self.release };
-            let env = flush(coef * env + (1.0 - coef) * target);
+        let [d0, d1] = detect;
+        let (mut r0, mut r1) = ([0.0f32], [0.0f32]);
+        self.reduce_block([&[d0], &[d1]], [&mut r0, &mut r1]);
+        [f64::from(r0[0]), f64::from(r1[0])]
+    }
+
+    /// Gain reduction in dB (≥ 0) per frame and channel for a block of
+    /// detector input: `reduction[ch][i]` for `detect[ch][i]` (missing or short
+    /// detector channels read as silence). Real-time safe.
+    ///
+    /// Runs as three tight passes over the block instead of one long per-frame
+    /// body, so the out-of-order core overlaps consecutive frames: the
+    /// detector (recursive: high-pass, hold, RMS), the level → dB → static
+    /// curve (independent per frame, vectorised), and the attack/release
+    /// envelope (recursive, a few operations per frame). With full link the
+    /// two channels see the same level, and once their envelopes agree the
+    /// curve and envelope run once for both.
+    pub fn reduce_block(&mut self, detect: [&[f32]; MAX_CHANNELS], reduction: [&mut [f32]; MAX_CHANNELS]) {
+        let n_ch = self.channels;
+        let [out0, out1] = reduction;
+        let frames = if n_ch > 1 { out0.len().min(out1.len()) } else { out0.len() };
+        self.detect_levels(detect, out0, out1, frames);
+        let shared = n_ch > 1 && self.settings.stereo_link >= 1.0 && self.envelope[0] == self.envelope[1];
+        let curve = StaticCurve::new(&self.settings.curve);
+        for (ch, out) in [&mut *out0, &mut *out1].into_iter().enumerate().take(if shared { 1 } else { n_ch }) {
+            let Some(out) = out.get_mut(..frames) else { continue };
+            for v in out.iter_mut() {
+                *v = curve.reduction_db(fast_math::gain_to_db(v.max(LEVEL_FLOOR)));
+            }
+            let (attack, release) = (self.attack, self.release);
+            let mut env = self.envelope[ch];
+            for v in out.iter_mut() {
+                let target = f64::from(*v);
+                let coef = if target > env { attack } else { release };
+                env = flush(coef * env + (1.0 - coef) * target);
+                *v = env as f32;
+            }
             self.envelope[ch] = env;
-            out[ch] = env;
         }
-        out
+        if shared {
+            self.envelope[1] = self.envelope[0];
+            if let (Some(src), Some(dst)) = (out0.get(..frames), out1.get_mut(..frames)) {
+                dst.copy_from_slice(src);
+            }
+        }
+    }
+
+    /// Detector pass: high-pass, peak hold or RMS, stereo link; writes the
+    /// linked linear level of each frame into `level0` / `level1`. The
+    /// recursive state is copied into locals for the loop (kept out of
+    /// `self`, so no store-to-load round trip lengthens each frame's chain)
+    /// and the high-pass filters both channels as one paired section.
+    fn detect_levels(&mut self, detect: [&[f32]; MAX_CHANNELS], level0: &mut [f32], level1: &mut [f32], frames: usize) {
+        let stereo = self.channels > 1;
+        let link = self.settings.stereo_link.clamp(0.0, 1.0);
+        let rms = self.settings.detector == Detector::Rms;
+        let (c, a) = (self.rms_coef, 1.0 - self.rms_coef);
+        let (highpass, hold_frames) = (self.highpass, self.hold_frames);
+        let mut hp = self.hp_state;
+        let (mut hold_current, mut hold_previous, mut hold_count) =
+            (self.hold_current, self.hold_previous, self.hold_count);
+        let mut mean_square = self.mean_square;
+        let [d0, d1] = detect;
+        let frames = frames.min(level0.len());
+        for i in 0..frames {
+            // A non-finite sample would latch the sidechain filter at NaN for good.
+            let sample = |d: &[f32]| d.get(i).copied().filter(|x| x.is_finite()).map_or(0.0, f64::from);
+            let x = hp.tick(&highpass, [sample(d0), if stereo { sample(d1) } else { 0.0 }]);
+            let mut level = [0.0f64; MAX_CHANNELS];
+            for ch in 0..MAX_CHANNELS {
+                // Both detectors always run, so switching between them never reads stale state.
+                hold_current[ch] = hold_current[ch].max(x[ch].abs());
+                mean_square[ch] = flush(c * mean_square[ch] + a * x[ch] * x[ch]);
+                level[ch] = if rms { mean_square[ch].sqrt() } else { hold_current[ch].max(hold_previous[ch]) };
+            }
+            hold_count += 1;
+            if hold_count >= hold_frames {
+                hold_count = 0;
+                hold_previous = hold_current;
+                hold_current = [0.0; MAX_CHANNELS];
+            }
+            let loudest = if stereo { level[0].max(level[1]) } else { level[0] };
+            if let Some(v) = level0.get_mut(i) {
+                *v = (link * loudest + (1.0 - link) * level[0]) as f32;
+            }
+            if let Some(v) = level1.get_mut(i) {
+                *v = (link * loudest + (1.0 - link) * level[1]) as f32;
+            }
+        }
+        hp.flush();
+        self.hp_state = hp;
+        (self.hold_current, self.hold_previous, self.hold_count) = (hold_current, hold_previous, hold_count);
+        self.mean_square = mean_square;
+    }
+}
+
+/// [`GainComputer`] prepared for per-sample use in f32, without branches:
+/// reduction `= s · (clamp(x − T + W/2, 0, W)² / 2W + max(x − T − W/2, 0))`
+/// with `s = 1 − 1/R`, which is Giannoulis et al.'s three-piece curve written
+/// as one expression (below the knee both terms are 0; inside it only the
+/// quadratic; above it the quadratic's W/2 plus the rest give `s·(x − T)`).
+/// A hard knee uses W = 1e-6 dB, which moves the curve by under 1e-6 dB.
+#[derive(Clone, Copy, Debug)]
+struct StaticCurve {
+    threshold: f32,
+    half_knee: f32,
+    knee: f32,
+    slope: f32,
+}
+
+impl StaticCurve {
+    fn new(c: &GainComputer) -> Self {
+        let knee = c.knee_db.max(1e-6) as f32;
+        StaticCurve {
+            threshold: c.threshold_db as f32,
+            half_knee: 0.5 * knee,
+            knee,
+            slope: (1.0 - 1.0 / c.ratio.max(1.0)) as f32,
+        }
+    }
+
+    #[inline]
+    fn reduction_db(&self, x_db: f32) -> f32 {
+        let over = x_db - self.threshold;
+        let d = (over + self.half_knee).clamp(0.0, self.knee);
+        self.slope * (d * d / (2.0 * self.knee) + (over - self.half_knee).max(0.0))
     }
 }
 
@@ -395,6 +486,47 @@ mod tests {
         assert_eq!(c.envelope, [0.0; 2]);
         assert_eq!(c.mean_square, [0.0; 2]);
         assert_eq!(c.tick([0.0, 0.0]), [0.0; 2]);
+    }
+
+    #[test]
+    fn branchless_curve_matches_the_gain_computer() {
+        for (t, r, w) in
+            [(-20.0, 4.0, 0.0), (-20.0, 4.0, 12.0), (-6.0, 1.5, 3.0), (-40.0, 20.0, 24.0), (-10.0, 1.0, 6.0)]
+        {
+            let exact = GainComputer { threshold_db: t, ratio: r, knee_db: w };
+            let fast = StaticCurve::new(&exact);
+            for i in 0..=1200 {
+                let x = -100.0 + i as f64 * 0.1;
+                let err = (f64::from(fast.reduction_db(x as f32)) - exact.reduction_db(x)).abs();
+                assert!(err < 2e-5, "T {t} R {r} W {w} at {x} dB: error {err}");
+            }
+        }
+    }
+
+    #[test]
+    fn blocks_equal_frame_by_frame_ticks() {
+        for link in [1.0, 0.5, 0.0] {
+            let settings = Settings { stereo_link: link, detector: Detector::Rms, ..Settings::default() };
+            let (mut by_frame, mut by_block) = (Compressor::new(settings, SR, 2), Compressor::new(settings, SR, 2));
+            let x: Vec<[f32; 2]> = (0..3000)
+                .map(|i| {
+                    let a = if (i / 500) % 2 == 0 { 0.9 } else { 0.05 };
+                    [a * (i as f32 * 0.05).sin(), 0.5 * a * (i as f32 * 0.031).sin()]
+                })
+                .collect();
+            let ticks: Vec<[f64; 2]> = x.iter().map(|f| by_frame.tick(*f)).collect();
+            let (l, r): (Vec<f32>, Vec<f32>) = x.iter().map(|f| (f[0], f[1])).unzip();
+            let (mut o0, mut o1) = (vec![0.0f32; 3000], vec![0.0f32; 3000]);
+            for start in (0..3000).step_by(512) {
+                let end = (start + 512).min(3000);
+                let (a, b) = (&mut o0[start..end], &mut o1[start..end]);
+                by_block.reduce_block([&l[start..end], &r[start..end]], [a, b]);
+            }
+            for (i, t) in ticks.iter().enumerate() {
+                assert_eq!([f64::from(o0[i]), f64::from(o1[i])], *t, "link {link}, frame {i}");
+            }
+            assert!(ticks.iter().any(|t| t[0] > 3.0), "the test signal is compressed");
+        }
     }
 
     #[test]

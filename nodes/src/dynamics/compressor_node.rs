@@ -11,6 +11,7 @@
 use super::compressor::{Compressor, DelayLine, Detector, GainComputer, MAX_CHANNELS, Settings};
 use super::reduction_meter::ReductionMeter;
 use crate::common::{db_to_gain, flush, ms_to_frames};
+use crate::fast_math;
 use mixgraph_graph::{
     ConfigField, ConfigReader, Node, NodeError, NodeInfo, NodeType, ParamDesc, ParamEvents, ParamUnit, PortDesc,
     PrepareContext, Prepared, ProcBuffers, ProcInfo, ProcessStatus, Processor, Smoother, Smoothing,
@@ -76,8 +77,11 @@ struct CompressorProcessor {
     delays: Vec<DelayLine>,
     makeup: Smoother,
     mix: Smoother,
-    /// Per-frame linear gain per channel for the current chunk (without make-up).
-    gains: Vec<[f32; MAX_CHANNELS]>,
+    /// Per channel, per frame of the current chunk: gain reduction in dB,
+    /// then the linear gain (without make-up).
+    gains: [Vec<f32>; MAX_CHANNELS],
+    /// Per-frame largest reduction over the channels, for the meter.
+    frame_max: Vec<f32>,
     /// Per-frame make-up gain and mix for the current chunk.
     makeup_mix: Vec<(f32, f32)>,
     meter: ReductionMeter,
@@ -126,7 +130,8 @@ impl Node for CompressorNode {
             delays: (0..self.channels).map(|_| DelayLine::new(latency)).collect(),
             makeup: Smoother::new(MAKEUP_SMOOTHING, sr, makeup_gain(&params)),
             mix: Smoother::new(MIX_SMOOTHING, sr, params[MIX]),
-            gains: vec![[1.0; MAX_CHANNELS]; block],
+            gains: [vec![0.0; block], vec![0.0; block]],
+            frame_max: vec![0.0; block],
             makeup_mix: vec![(1.0, 1.0); block],
             meter: ReductionMeter::new(ctx),
             params,
@@ -145,35 +150,41 @@ impl CompressorProcessor {
     fn process_chunk(&mut self, io: &mut ProcBuffers<'_, '_>, start: usize, n: usize, frame_position: u64) {
         let ch = self.channels;
         let external = self.params[SIDECHAIN] >= 0.5;
-        let n = n.min(self.gains.len()).min(self.makeup_mix.len());
-        for i in 0..n {
-            let mut detect = [0.0f32; MAX_CHANNELS];
-            for (c, d) in detect.iter_mut().enumerate().take(ch) {
-                let port = if external { ch + c } else { c };
-                *d = io.input(port).get(start + i).copied().unwrap_or(0.0);
+        let n = n.min(self.frame_max.len()).min(self.makeup_mix.len());
+        let detect_port = |c: usize| if external { ch + c } else { c };
+        let window = |port: usize| io.input(port).get(start..start + n).unwrap_or(&[]);
+        let detect = [window(detect_port(0)), if ch > 1 { window(detect_port(1)) } else { &[] }];
+        let [g0, g1] = &mut self.gains;
+        let (Some(g0), Some(g1), Some(frame_max)) = (g0.get_mut(..n), g1.get_mut(..n), self.frame_max.get_mut(..n))
+        else {
+            return;
+        };
+        self.kernel.reduce_block(detect, [&mut *g0, &mut *g1]);
+        if ch > 1 {
+            for ((m, a), b) in frame_max.iter_mut().zip(g0.iter()).zip(g1.iter()) {
+                *m = a.max(*b);
             }
-            let reduction = self.kernel.tick(detect);
-            let mut gains = [1.0f32; MAX_CHANNELS];
-            let mut frame_max_db = 0.0f32;
-            for (g, r) in gains.iter_mut().zip(reduction).take(ch) {
-                *g = db_to_gain(-r as f32);
-                frame_max_db = frame_max_db.max(r as f32);
-            }
-            if let Some(slot) = self.gains.get_mut(i) {
-                *slot = gains;
-            }
-            if let Some(slot) = self.makeup_mix.get_mut(i) {
-                *slot = (self.makeup.next(), self.mix.next());
-            }
-            self.meter.push(frame_max_db, frame_position + (start + i + 1) as u64);
+        } else {
+            frame_max.copy_from_slice(g0);
+        }
+        self.meter.push_block(frame_max, frame_position + start as u64 + 1);
+        for g in g0.iter_mut().chain(g1.iter_mut()) {
+            *g = fast_math::db_to_gain(-*g);
+        }
+        for slot in self.makeup_mix.iter_mut().take(n) {
+            *slot = (self.makeup.next(), self.mix.next());
         }
         for c in 0..ch {
             let input = io.input(c);
-            let (Some(output), Some(delay)) = (io.outputs.get_mut(c), self.delays.get_mut(c)) else { continue };
+            let (Some(output), Some(delay), Some(gains)) =
+                (io.outputs.get_mut(c), self.delays.get_mut(c), self.gains.get(c))
+            else {
+                continue;
+            };
             let frames = output.iter_mut().skip(start).take(n);
-            for (i, (y, (gains, &(makeup, mix)))) in frames.zip(self.gains.iter().zip(&self.makeup_mix)).enumerate() {
+            for (i, (y, (gain, &(makeup, mix)))) in frames.zip(gains.iter().zip(&self.makeup_mix)).enumerate() {
                 let dry = delay.push(input.get(start + i).copied().unwrap_or(0.0));
-                let gain = gains.get(c).copied().unwrap_or(1.0) * makeup;
+                let gain = gain * makeup;
                 // mix = 0 leaves `dry` bit-exact.
                 let v = dry + mix * (dry * gain - dry);
                 *y = flush(v);
@@ -200,7 +211,7 @@ impl Processor for CompressorProcessor {
         for e in params.iter() {
             self.apply_param(e.index.0 as usize, e.value);
         }
-        let chunk = self.gains.len().max(1);
+        let chunk = self.frame_max.len().max(1);
         let mut start = 0;
         while start < info.frames {
             let n = chunk.min(info.frames - start);

@@ -38,7 +38,7 @@
 //! zero so they never latch filter state.
 
 pub use super::deesser::Crossover;
-use crate::eq::biquad::{BiquadCoefs, BiquadState, FilterKind};
+use crate::eq::biquad::{BiquadCoefs, DENORMAL_THRESHOLD, FilterKind, PairSection};
 use std::f64::consts::FRAC_1_SQRT_2;
 
 /// Most bands the splitter makes.
@@ -97,17 +97,50 @@ impl Split {
 }
 
 /// Filter memory of one channel.
+/// Filter memory of both channels.
 #[derive(Clone, Copy, Debug, Default)]
-struct ChannelState {
-    low: [[BiquadState; 2]; MAX_CROSSOVERS],
-    high: [[BiquadState; 2]; MAX_CROSSOVERS],
-    allpass: [BiquadState; 2],
+struct SplitterState {
+    low: [[PairSection; 2]; MAX_CROSSOVERS],
+    high: [[PairSection; 2]; MAX_CROSSOVERS],
+    allpass: [PairSection; 2],
 }
 
-#[inline]
-fn twice(s: &mut [BiquadState; 2], c: &BiquadCoefs, x: f32) -> f32 {
+impl SplitterState {
+    fn flush(&mut self) {
+        let sections = self.low.iter_mut().chain(self.high.iter_mut()).flatten();
+        for section in sections.chain(self.allpass.iter_mut()) {
+            section.flush();
+        }
+    }
+}
+
+#[inline(always)]
+fn twice(s: &mut [PairSection; 2], c: &BiquadCoefs, x: [f64; 2]) -> [f64; 2] {
     let [a, b] = s;
     b.tick(c, a.tick(c, x))
+}
+
+/// A sample for the filters: non-finite input reads as 0, so it never
+/// latches the state.
+#[inline(always)]
+fn finite(x: f32) -> f64 {
+    if x.is_finite() { f64::from(x) } else { 0.0 }
+}
+
+/// f64 filter output to f32, with magnitudes below [`DENORMAL_THRESHOLD`] as 0.
+#[inline(always)]
+fn out(y: f64) -> f32 {
+    if y.abs() < DENORMAL_THRESHOLD { 0.0 } else { y as f32 }
+}
+
+/// Copies lane `lane` of every section from `from` into `to`.
+fn restore_lane(to: &mut SplitterState, from: &SplitterState, lane: usize) {
+    let to_sections = to.low.iter_mut().chain(to.high.iter_mut()).flatten().chain(to.allpass.iter_mut());
+    let from_sections = from.low.iter().chain(from.high.iter()).flatten().chain(from.allpass.iter());
+    for (t, f) in to_sections.zip(from_sections) {
+        t.s1[lane] = f.s1[lane];
+        t.s2[lane] = f.s2[lane];
+    }
 }
 
 /// Complex product.
@@ -123,7 +156,7 @@ pub struct BandSplitter {
     sample_rate: f64,
     freqs: Frequencies,
     splits: [Split; MAX_CROSSOVERS],
-    state: [ChannelState; MAX_CHANNELS],
+    state: SplitterState,
 }
 
 impl BandSplitter {
@@ -136,7 +169,7 @@ impl BandSplitter {
             sample_rate,
             freqs,
             splits: [Split::new(1000.0, sample_rate); MAX_CROSSOVERS],
-            state: [ChannelState::default(); MAX_CHANNELS],
+            state: SplitterState::default(),
         };
         s.design();
         s
@@ -171,37 +204,90 @@ impl BandSplitter {
 
     /// Clears all filter memory.
     pub fn reset(&mut self) {
-        self.state = [ChannelState::default(); MAX_CHANNELS];
+        self.state = SplitterState::default();
     }
 
-    /// Splits one sample of channel `ch` (ignored when out of range: all
-    /// zeros) into bands; unused bands are 0. Non-finite input reads as 0.
+    /// Splits one stereo frame (lane = channel; a mono caller passes 0 in
+    /// lane 1) into bands, `[band][lane]`; unused bands are 0. Non-finite
+    /// input reads as 0. Call [`BandSplitter::flush`] once per block.
     #[inline]
-    pub fn tick(&mut self, ch: usize, x: f32) -> [f32; MAX_BANDS] {
-        let x = if x.is_finite() { x } else { 0.0 };
-        let Some(st) = self.state.get_mut(ch) else { return [0.0; MAX_BANDS] };
+    pub fn split_frame(&mut self, x: [f32; MAX_CHANNELS]) -> [[f32; MAX_CHANNELS]; MAX_BANDS] {
+        let x = [finite(x[0]), finite(x[1])];
         let [s1, s2, s3] = &self.splits;
+        let st = &mut self.state;
         let [lo1, lo2, lo3] = &mut st.low;
         let [hi1, hi2, hi3] = &mut st.high;
         let [ap_a, ap_b] = &mut st.allpass;
+        let f = |y: [f64; 2]| [out(y[0]), out(y[1])];
         match self.bands {
-            2 => [twice(lo1, &s1.lr4.low, x), twice(hi1, &s1.lr4.high, x), 0.0, 0.0],
+            2 => [f(twice(lo1, &s1.lr4.low, x)), f(twice(hi1, &s1.lr4.high, x)), [0.0; 2], [0.0; 2]],
             3 => {
                 let b1 = ap_a.tick(&s2.allpass, twice(lo1, &s1.lr4.low, x));
                 let rest = twice(hi1, &s1.lr4.high, x);
-                [b1, twice(lo2, &s2.lr4.low, rest), twice(hi2, &s2.lr4.high, rest), 0.0]
+                [f(b1), f(twice(lo2, &s2.lr4.low, rest)), f(twice(hi2, &s2.lr4.high, rest)), [0.0; 2]]
             }
             _ => {
                 let l = ap_a.tick(&s3.allpass, twice(lo2, &s2.lr4.low, x));
                 let h = ap_b.tick(&s1.allpass, twice(hi2, &s2.lr4.high, x));
                 [
-                    twice(lo1, &s1.lr4.low, l),
-                    twice(hi1, &s1.lr4.high, l),
-                    twice(lo3, &s3.lr4.low, h),
-                    twice(hi3, &s3.lr4.high, h),
+                    f(twice(lo1, &s1.lr4.low, l)),
+                    f(twice(hi1, &s1.lr4.high, l)),
+                    f(twice(lo3, &s3.lr4.low, h)),
+                    f(twice(hi3, &s3.lr4.high, h)),
                 ]
             }
         }
+    }
+
+    /// Splits `frames` stereo frames (a missing or short lane reads as
+    /// silence) into `out[band][lane][frame]`, then flushes decayed memory.
+    /// The filter memory lives in a local copy during the loop, so it never
+    /// round-trips through `self` between frames. Real-time safe.
+    pub fn split_block(
+        &mut self,
+        input: [&[f32]; MAX_CHANNELS],
+        out: &mut [[Vec<f32>; MAX_CHANNELS]; MAX_BANDS],
+        frames: usize,
+    ) {
+        let mut local = self.clone();
+        for i in 0..frames {
+            let frame = input.map(|lane| lane.get(i).copied().unwrap_or(0.0));
+            let bands = local.split_frame(frame);
+            for (split, band) in out.iter_mut().zip(bands) {
+                for (lane, v) in split.iter_mut().zip(band) {
+                    if let Some(slot) = lane.get_mut(i) {
+                        *slot = v;
+                    }
+                }
+            }
+        }
+        self.state = local.state;
+        self.flush();
+    }
+
+    /// Zeroes filter memory that has decayed below [`DENORMAL_THRESHOLD`]
+    /// (see [`BandSplitter::split_frame`]). Real-time safe.
+    pub fn flush(&mut self) {
+        self.state.flush();
+    }
+
+    /// Splits one sample of channel `ch` (ignored when out of range: all
+    /// zeros) into bands; unused bands are 0. Non-finite input reads as 0.
+    /// Runs the stereo path with silence in the other lane, whose memory it
+    /// keeps, so calls for different channels may interleave. For tests and
+    /// one-off use; blocks go through [`BandSplitter::split_frame`].
+    pub fn tick(&mut self, ch: usize, x: f32) -> [f32; MAX_BANDS] {
+        if ch >= MAX_CHANNELS {
+            return [0.0; MAX_BANDS];
+        }
+        let other = self.state;
+        let mut frame = [0.0f32; MAX_CHANNELS];
+        frame[ch] = x;
+        let bands = self.split_frame(frame);
+        // Restore the other lane's memory: it did not see a sample.
+        restore_lane(&mut self.state, &other, 1 - ch);
+        self.flush();
+        bands.map(|b| b[ch])
     }
 
     /// Complex response `(re, im)` of band `band` (0-based) at `hz`; `(0, 0)`

@@ -197,7 +197,7 @@ impl Deesser {
         }
         let target = self.settings.reduction_db(level_db(self.peak.tick(peak)));
         self.envelope = branch(self.envelope, target, self.attack, self.release);
-        let gain = 10f64.powf(-self.envelope / 20.0) as f32;
+        let gain = crate::fast_math::db_to_gain(-self.envelope as f32);
         let mut out = [0.0f32; MAX_CHANNELS];
         for (((y, input), lo), hi) in out.iter_mut().zip(x).zip(low).zip(high).take(n) {
             *y = match (self.settings.listen, self.settings.mode) {

@@ -11,7 +11,7 @@
 use super::compressor::{DelayLine, MAX_CHANNELS};
 use super::gate::{Gate, GateSettings};
 use super::reduction_meter::ReductionMeter;
-use crate::common::{db_to_gain, flush, ms_to_frames};
+use crate::common::{flush, ms_to_frames};
 use mixgraph_graph::{
     ConfigField, ConfigReader, Node, NodeError, NodeInfo, NodeType, ParamDesc, ParamEvents, ParamUnit, PortDesc,
     PrepareContext, Prepared, ProcBuffers, ProcInfo, ProcessStatus, Processor, Smoothing,
@@ -131,7 +131,7 @@ impl Processor for GateProcessor {
                 *d = io.input(detect_port + c).get(i).copied().unwrap_or(0.0);
             }
             let reduction = self.kernel.tick(detect) as f32;
-            let gain = db_to_gain(-reduction);
+            let gain = crate::fast_math::db_to_gain(-reduction);
             self.meter.push(reduction, info.frame_position + i as u64 + 1);
             for (c, delay) in self.delays.iter_mut().enumerate().take(ch) {
                 let x = delay.push(io.input(c).get(i).copied().unwrap_or(0.0));

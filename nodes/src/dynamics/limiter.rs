@@ -55,6 +55,9 @@ pub const MAX_HALF_TAPS: usize = 32;
 pub const SAFETY_MARGIN_DB: f32 = 0.1;
 /// Kaiser window β of the interpolation filter (about 65 dB image rejection).
 const KAISER_BETA: f64 = 6.0;
+/// Lanes of the meter interpolator's tap-major coefficients (its 2× or 4×
+/// phases, zero padded).
+const METER_LANES: usize = 4;
 /// Frames between exact recomputations of the moving-average sum (drift).
 const RESUM_FRAMES: usize = 4096;
 
@@ -109,6 +112,55 @@ fn polyphase(factor: usize, half: usize, window: impl Fn(f64) -> f64) -> Vec<f32
     coefs
 }
 
+/// Phase-major polyphase coefficients (as [`polyphase`] builds them, `taps`
+/// per phase) transposed to tap-major lanes; lanes past the last phase are 0.
+fn tap_major<const LANES: usize>(phase_major: &[f32], taps: usize) -> Vec<[f32; LANES]> {
+    let mut out = vec![[0.0f32; LANES]; taps];
+    for (lane, phase) in phase_major.chunks_exact(taps.max(1)).take(LANES).enumerate() {
+        for (tap, c) in out.iter_mut().zip(phase) {
+            tap[lane] = *c;
+        }
+    }
+    out
+}
+
+/// Every phase of a tap-major polyphase FIR over `window` at once:
+/// `out[lane] = Σⱼ window[j] · coefs[j][lane]`.
+///
+/// Four independent accumulators keep the multiply-add chains short, and the
+/// lane loop is element-wise, so the compiler turns it into vector
+/// multiply-adds (8 lanes: one AVX or two SSE registers per tap).
+#[inline]
+fn fir_lanes<const LANES: usize>(window: &[f32], coefs: &[[f32; LANES]]) -> [f32; LANES] {
+    let mut acc = [[0.0f32; LANES]; 4];
+    let mut windows = window.chunks_exact(4);
+    let mut taps = coefs.chunks_exact(4);
+    for (x4, c4) in (&mut windows).zip(&mut taps) {
+        for ((a, x), c) in acc.iter_mut().zip(x4).zip(c4) {
+            for (a, c) in a.iter_mut().zip(c) {
+                *a += x * c;
+            }
+        }
+    }
+    for (x, c) in windows.remainder().iter().zip(taps.remainder()) {
+        for (a, c) in acc[0].iter_mut().zip(c) {
+            *a += x * c;
+        }
+    }
+    let [a0, a1, a2, a3] = acc;
+    let mut out = [0.0f32; LANES];
+    for (k, o) in out.iter_mut().enumerate() {
+        *o = (a0[k] + a1[k]) + (a2[k] + a3[k]);
+    }
+    out
+}
+
+/// Largest magnitude over the lanes.
+#[inline]
+fn lanes_peak<const LANES: usize>(lanes: &[f32; LANES]) -> f32 {
+    lanes.iter().fold(0.0f32, |m, v| m.max(v.abs()))
+}
+
 /// A linked-gain true-peak lookahead limiter for up to [`MAX_CHANNELS`] channels.
 ///
 /// With `auto_release` the release is program dependent (two-stage): the release
@@ -123,14 +175,20 @@ pub struct Limiter {
     half: usize,
     ramp: usize,
     hold: usize,
-    /// Polyphase coefficients: phase `p` (1..OVERSAMPLE) at `(p - 1) * 2 * half`.
-    coefs: Vec<f32>,
+    /// Polyphase coefficients, tap-major: tap `j` holds phases 1..OVERSAMPLE
+    /// in lanes 0..OVERSAMPLE−1 (the last lane is zero), so one pass over the
+    /// window computes every phase with element-wise multiply-adds.
+    coefs: Vec<[f32; OVERSAMPLE]>,
     /// Half-length of the BS.1770 meter interpolator.
     meter_half: usize,
-    /// Its phases (empty above 192 kHz, where that meter reads sample peaks).
-    meter_coefs: Vec<f32>,
-    /// Per channel input history, `mask + 1` frames each, channel after channel.
+    /// Its phases, tap-major like `coefs` (lane `p − 1` = phase `p`, unused
+    /// lanes zero; all zero above 192 kHz, where that meter reads sample peaks).
+    meter_coefs: Vec<[f32; METER_LANES]>,
+    /// Per channel input history, mirrored: `2·size` frames per channel, each
+    /// sample written at `pos` and `pos + size`, so the newest `size` frames are
+    /// always one contiguous slice ending at `pos + size`.
     history: Vec<f32>,
+    size: usize,
     mask: usize,
     pos: usize,
     /// Monotonic deque of (frame, required gain) for the sliding minimum.
@@ -167,7 +225,7 @@ impl Limiter {
         let hold = ramp + 2 * guard;
         let taps = 2 * half;
         let kaiser = |u: f64| bessel_i0(KAISER_BETA * (1.0 - u * u).max(0.0).sqrt()) / bessel_i0(KAISER_BETA);
-        let coefs = polyphase(OVERSAMPLE, half, kaiser);
+        let coefs = tap_major(&polyphase(OVERSAMPLE, half, kaiser), 2 * half);
         // The BS.1770-4 Annex 2 meter as libebur128 builds it: a 48-tap
         // Hann-windowed sinc at 4× below 96 kHz, 2× below 192 kHz, none above.
         let meter_factor = if sample_rate < 96_000.0 {
@@ -178,7 +236,10 @@ impl Limiter {
             1
         };
         let meter_half = (24 / meter_factor).min(half);
-        let meter_coefs = polyphase(meter_factor, meter_half, |u| 0.5 + 0.5 * (std::f64::consts::PI * u).cos());
+        let meter_coefs = tap_major(
+            &polyphase(meter_factor, meter_half, |u| 0.5 + 0.5 * (std::f64::consts::PI * u).cos()),
+            2 * meter_half,
+        );
         let size = (latency + taps + 2).next_power_of_two();
         let mut limiter = Limiter {
             channels,
@@ -190,7 +251,8 @@ impl Limiter {
             coefs,
             meter_half,
             meter_coefs,
-            history: vec![0.0; size * channels],
+            history: vec![0.0; 2 * size * channels],
+            size,
             mask: size - 1,
             pos: 0,
             deque: vec![(0, 1.0); hold + 1],
@@ -250,8 +312,15 @@ impl Limiter {
     /// Input sample `back` frames before the newest one, channel `ch`.
     #[inline]
     fn past(&self, ch: usize, back: usize) -> f32 {
-        let size = self.mask + 1;
-        self.history.get(ch * size + (self.pos.wrapping_sub(back) & self.mask)).copied().unwrap_or(0.0)
+        let index = ch * 2 * self.size + self.pos + self.size - back;
+        self.history.get(index).copied().unwrap_or(0.0)
+    }
+
+    /// The newest `len` input frames of channel `ch`, oldest first.
+    #[inline]
+    fn recent(&self, ch: usize, len: usize) -> &[f32] {
+        let end = ch * 2 * self.size + self.pos + self.size + 1;
+        self.history.get(end.saturating_sub(len)..end).unwrap_or(&[])
     }
 
     /// True-peak estimate of the interval between the two input samples
@@ -261,22 +330,13 @@ impl Limiter {
         let mut peak = 0.0f32;
         for ch in 0..self.channels {
             // Window x[k + 1 - half ..= k + half] with k = newest - half.
-            let mut window = [0.0f32; 2 * MAX_HALF_TAPS];
-            for (j, w) in window.iter_mut().take(taps).enumerate() {
-                *w = self.past(ch, taps - 1 - j);
-            }
+            let window = self.recent(ch, taps);
             // The interval's two input samples (phase 0 and phase `OVERSAMPLE`).
             let ends = window.get(self.half.saturating_sub(1)..=self.half).unwrap_or(&[]);
             peak = ends.iter().fold(peak, |m, x| m.max(x.abs()));
-            for phase in self.coefs.chunks_exact(taps) {
-                let v: f32 = phase.iter().zip(&window).map(|(c, x)| c * x).sum();
-                peak = peak.max(v.abs());
-            }
+            peak = peak.max(lanes_peak(&fir_lanes(window, &self.coefs)));
             let short = window.get(self.half - self.meter_half..self.half + self.meter_half).unwrap_or(&[]);
-            for phase in self.meter_coefs.chunks_exact(2 * self.meter_half) {
-                let v: f32 = phase.iter().zip(short).map(|(c, x)| c * x).sum();
-                peak = peak.max(v.abs());
-            }
+            peak = peak.max(lanes_peak(&fir_lanes(short, &self.meter_coefs)));
         }
         peak
     }
@@ -312,7 +372,7 @@ impl Limiter {
     /// `auto_release`) return toward the held target, never above it.
     fn release(&mut self, target: f32) -> f32 {
         if self.auto_release {
-            let gr_db = -20.0 * self.released.max(1e-6).log10();
+            let gr_db = -crate::fast_math::gain_to_db(self.released.max(1e-6));
             self.average_gr_db = flush(gr_db + (self.average_gr_db - gr_db) * self.average_coef);
         }
         if target <= self.released {
@@ -350,11 +410,14 @@ impl Limiter {
     /// applied to the output. Real-time safe.
     pub fn process_frame(&mut self, frame: &mut [f32]) -> f32 {
         self.pos = (self.pos + 1) & self.mask;
-        let size = self.mask + 1;
+        let size = self.size;
         for ch in 0..self.channels {
             let x = frame.get(ch).copied().unwrap_or(0.0);
-            if let Some(slot) = self.history.get_mut(ch * size + self.pos) {
-                *slot = if x.is_finite() { flush(x) } else { 0.0 };
+            let x = if x.is_finite() { flush(x) } else { 0.0 };
+            for index in [ch * 2 * size + self.pos, ch * 2 * size + self.pos + size] {
+                if let Some(slot) = self.history.get_mut(index) {
+                    *slot = x;
+                }
             }
         }
         let peak = self.interval_peak();

@@ -26,11 +26,12 @@
 
 use super::compressor::{Compressor, Detector, GainComputer, MAX_CHANNELS, Settings};
 use super::crossover::{BandSplitter, MAX_BANDS, MAX_CROSSOVERS};
-use crate::common::db_to_gain;
+use super::reduction_meter::ReductionMeter;
+use crate::common::{db_to_gain, flush};
+use crate::fast_math;
 use mixgraph_graph::{
-    ConfigField, ConfigReader, MeterData, MeterFrame, MeterWriter, Node, NodeError, NodeInfo, NodeType, ParamDesc,
-    ParamEvents, ParamUnit, PortDesc, PrepareContext, Prepared, ProcBuffers, ProcInfo, ProcessStatus, Processor,
-    Smoother, Smoothing,
+    ConfigField, ConfigReader, Node, NodeError, NodeInfo, NodeType, ParamDesc, ParamEvents, ParamUnit, PortDesc,
+    PrepareContext, Prepared, ProcBuffers, ProcInfo, ProcessStatus, Processor, Smoother, Smoothing,
 };
 
 const CROSSOVER: usize = 0;
@@ -57,7 +58,6 @@ pub const DETECTOR_HIGHPASS_HZ: f64 = 10.0;
 const MAKEUP_SMOOTHING: Smoothing = Smoothing::Logarithmic { ms: 20.0 };
 const MIX_SMOOTHING: Smoothing = Smoothing::Linear { ms: 20.0 };
 const SWITCH_SMOOTHING: Smoothing = Smoothing::Linear { ms: SWITCH_MS };
-const METER_RATE_HZ: f64 = 30.0;
 /// Declared tail: ringing of the lowest crossover filters, seconds.
 const TAIL_SECONDS: f64 = 0.2;
 
@@ -111,19 +111,32 @@ struct Band {
     active: Smoother,
     /// Solo weight: 1 = heard, 0 = muted by another band's solo.
     weight: Smoother,
-    writer: MeterWriter,
-    meter_max_db: f32,
+    meter: ReductionMeter,
+    /// Per channel, per frame of the current chunk: gain reduction in dB,
+    /// then the band's linear gain.
+    gain: [Vec<f32>; MAX_CHANNELS],
+    /// Per frame: make-up, active, weight.
+    smoothed: [Vec<f32>; 3],
 }
 
+/// The processor works a chunk (at most the stream's block) at a time, in
+/// passes: split every frame into bands, then per band its compressor's
+/// block pass, the gains and the weighted sum. Short loops let the CPU
+/// overlap frames; one long per-frame body (splitter, four compressors, five
+/// smoothers) ran several times slower.
 struct MultibandProcessor {
     params: [f32; PARAM_COUNT],
     channels: usize,
     splitter: BandSplitter,
     bands: [Option<Band>; MAX_BANDS],
+    /// Band signals of the current chunk: `split[band][channel][frame]`.
+    split: [[Vec<f32>; MAX_CHANNELS]; MAX_BANDS],
     mix: Smoother,
-    writer: MeterWriter,
-    meter_period: u64,
-    meter_count: u64,
+    mix_values: Vec<f32>,
+    /// Per frame: the largest reduction over channels (one band), then over bands.
+    band_max: Vec<f32>,
+    total_max: Vec<f32>,
+    meter: ReductionMeter,
 }
 
 impl Node for MultibandNode {
@@ -174,7 +187,8 @@ impl Node for MultibandNode {
         for (i, value) in params.iter_mut().enumerate() {
             *value = ctx.params.get(i).copied().or_else(|| defaults.get(i).map(|d| d.default)).unwrap_or(0.0);
         }
-        let gr = || MeterFrame::new(MeterData::GainReduction { db: 0.0 });
+        let block = ctx.stream.max_block_frames.max(1);
+        let buffer = || vec![0.0f32; block];
         let mut bands: [Option<Band>; MAX_BANDS] = Default::default();
         for (b, slot) in bands.iter_mut().enumerate().take(self.bands) {
             *slot = Some(Band {
@@ -182,18 +196,21 @@ impl Node for MultibandNode {
                 makeup: Smoother::new(MAKEUP_SMOOTHING, sr, db_to_gain(band_param(&params, b, MAKEUP))),
                 active: Smoother::new(SWITCH_SMOOTHING, sr, 1.0),
                 weight: Smoother::new(SWITCH_SMOOTHING, sr, 1.0),
-                writer: ctx.meter(&format!("band{}_gain_reduction", b + 1), gr()),
-                meter_max_db: 0.0,
+                meter: ReductionMeter::named(ctx, &format!("band{}_gain_reduction", b + 1)),
+                gain: [buffer(), buffer()],
+                smoothed: [buffer(), buffer(), buffer()],
             });
         }
         let mut processor = MultibandProcessor {
             channels: self.channels,
             splitter: BandSplitter::new(self.bands, sr, crossovers(&params)),
             bands,
+            split: std::array::from_fn(|_| [buffer(), buffer()]),
             mix: Smoother::new(MIX_SMOOTHING, sr, params[MIX]),
-            writer: ctx.meter("gain_reduction", gr()),
-            meter_period: (sr / METER_RATE_HZ).round().max(1.0) as u64,
-            meter_count: 0,
+            mix_values: buffer(),
+            band_max: buffer(),
+            total_max: buffer(),
+            meter: ReductionMeter::new(ctx),
             params,
         };
         processor.update_switches();
@@ -237,24 +254,83 @@ impl MultibandProcessor {
             }
         }
     }
+}
 
-    fn publish_meters(&mut self, frame_position: u64) {
-        let mut max_db = 0.0f32;
-        for band in self.bands.iter_mut().flatten() {
-            let db = band.meter_max_db;
-            max_db = max_db.max(db);
-            band.writer.publish(frame_position, |data| {
-                if let MeterData::GainReduction { db: value } = data {
-                    *value = db;
+impl MultibandProcessor {
+    /// Splits `n` frames from `start`, runs every band's compressor and
+    /// meters, and leaves each band's contribution in `split`.
+    fn process_chunk(&mut self, io: &ProcBuffers<'_, '_>, start: usize, n: usize, frame_position: u64) {
+        let ch = self.channels;
+        let window = |c: usize| io.input(c).get(start..start + n).unwrap_or(&[]);
+        self.splitter.split_block([window(0), if ch > 1 { window(1) } else { &[] }], &mut self.split, n);
+        let (Some(mix), Some(band_max), Some(total_max)) =
+            (self.mix_values.get_mut(..n), self.band_max.get_mut(..n), self.total_max.get_mut(..n))
+        else {
+            return;
+        };
+        self.mix.fill(mix);
+        total_max.fill(0.0);
+        let first_position = frame_position + start as u64 + 1;
+        for (band, split) in self.bands.iter_mut().zip(self.split.iter_mut()) {
+            let Some(band) = band else { continue };
+            let [g0, g1] = &mut band.gain;
+            let [x0, x1] = split;
+            let (Some(g0), Some(g1), Some(x0), Some(x1)) =
+                (g0.get_mut(..n), g1.get_mut(..n), x0.get_mut(..n), x1.get_mut(..n))
+            else {
+                continue;
+            };
+            let detect: [&[f32]; MAX_CHANNELS] = [x0, if ch > 1 { x1 } else { &[] }];
+            band.kernel.reduce_block(detect, [&mut *g0, &mut *g1]);
+            if ch > 1 {
+                for ((m, a), b) in band_max.iter_mut().zip(g0.iter()).zip(g1.iter()) {
+                    *m = a.max(*b);
                 }
-            });
-            band.meter_max_db = 0.0;
-        }
-        self.writer.publish(frame_position, |data| {
-            if let MeterData::GainReduction { db: value } = data {
-                *value = max_db;
+            } else {
+                band_max.copy_from_slice(g0);
             }
-        });
+            band.meter.push_block(band_max, first_position);
+            for (t, m) in total_max.iter_mut().zip(band_max.iter()) {
+                *t = t.max(*m);
+            }
+            let [makeup, active, weight] = &mut band.smoothed;
+            let (Some(makeup), Some(active), Some(weight)) =
+                (makeup.get_mut(..n), active.get_mut(..n), weight.get_mut(..n))
+            else {
+                continue;
+            };
+            band.makeup.fill(makeup);
+            band.active.fill(active);
+            band.weight.fill(weight);
+            // contribution = w·(1 + mix·(wet − 1))·x with wet = 1 + active·(g·makeup − 1).
+            for (x, g) in [(&mut *x0, &*g0), (&mut *x1, &*g1)].into_iter().take(ch) {
+                let params = makeup.iter().zip(active.iter()).zip(weight.iter().zip(mix.iter()));
+                for ((x, r), ((m, a), (w, mx))) in x.iter_mut().zip(g.iter()).zip(params) {
+                    let wet = 1.0 + a * (fast_math::db_to_gain(-r) * m - 1.0);
+                    *x *= w * (1.0 + mx * (wet - 1.0));
+                }
+            }
+        }
+        self.meter.push_block(total_max, first_position);
+    }
+
+    /// Sums the bands' contributions of the chunk into the outputs.
+    fn write_chunk(&self, outputs: &mut [&mut [f32]], start: usize, n: usize) {
+        for (c, out) in outputs.iter_mut().enumerate().take(self.channels) {
+            let Some(out) = out.get_mut(start..start + n) else { continue };
+            out.fill(0.0);
+            for (band, split) in self.bands.iter().zip(&self.split) {
+                if band.is_none() {
+                    continue;
+                }
+                for (y, x) in out.iter_mut().zip(split.get(c).map(|s| s.as_slice()).unwrap_or(&[])) {
+                    *y += x;
+                }
+            }
+            for y in out.iter_mut() {
+                *y = flush(*y);
+            }
+        }
     }
 }
 
@@ -263,38 +339,13 @@ impl Processor for MultibandProcessor {
         for e in params.iter() {
             self.apply_param(e.index.0 as usize, e.value);
         }
-        let ch = self.channels;
-        for i in 0..info.frames {
-            let mut split = [[0.0f32; MAX_BANDS]; MAX_CHANNELS];
-            for (c, s) in split.iter_mut().enumerate().take(ch) {
-                *s = self.splitter.tick(c, io.input(c).get(i).copied().unwrap_or(0.0));
-            }
-            let mix = self.mix.next();
-            let mut out = [0.0f32; MAX_CHANNELS];
-            for (b, band) in self.bands.iter_mut().enumerate() {
-                let Some(band) = band else { continue };
-                let mut detect = [0.0f32; MAX_CHANNELS];
-                for (d, s) in detect.iter_mut().zip(&split) {
-                    *d = s.get(b).copied().unwrap_or(0.0);
-                }
-                let reduction = band.kernel.tick(detect);
-                let (makeup, active, weight) = (band.makeup.next(), band.active.next(), band.weight.next());
-                for ((y, r), x) in out.iter_mut().zip(reduction).zip(detect).take(ch) {
-                    band.meter_max_db = band.meter_max_db.max(r as f32);
-                    let wet = 1.0 + active * (db_to_gain(-r as f32) * makeup - 1.0);
-                    *y += weight * (1.0 + mix * (wet - 1.0)) * x;
-                }
-            }
-            for (c, v) in out.iter().enumerate().take(ch) {
-                if let Some(y) = io.outputs.get_mut(c).and_then(|o| o.get_mut(i)) {
-                    *y = crate::common::flush(*v);
-                }
-            }
-            self.meter_count += 1;
-            if self.meter_count >= self.meter_period {
-                self.meter_count = 0;
-                self.publish_meters(info.frame_position + i as u64 + 1);
-            }
+        let chunk = self.mix_values.len().max(1);
+        let mut start = 0;
+        while start < info.frames {
+            let n = chunk.min(info.frames - start);
+            self.process_chunk(&io, start, n, info.frame_position);
+            self.write_chunk(io.outputs, start, n);
+            start += n;
         }
         ProcessStatus::Modified
     }
@@ -306,10 +357,10 @@ impl Processor for MultibandProcessor {
             band.makeup.jump_to(band.makeup.target());
             band.active.jump_to(band.active.target());
             band.weight.jump_to(band.weight.target());
-            band.meter_max_db = 0.0;
+            band.meter.reset();
         }
         self.mix.jump_to(self.mix.target());
-        self.meter_count = 0;
+        self.meter.reset();
     }
 }
 

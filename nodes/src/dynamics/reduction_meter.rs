@@ -19,8 +19,13 @@ pub(crate) struct ReductionMeter {
 impl ReductionMeter {
     /// Registers `<node>.gain_reduction`. Control thread; allocates.
     pub(crate) fn new(ctx: &PrepareContext<'_>) -> Self {
+        Self::named(ctx, "gain_reduction")
+    }
+
+    /// Registers `<node>.<name>` (per-band meters). Control thread; allocates.
+    pub(crate) fn named(ctx: &PrepareContext<'_>, name: &str) -> Self {
         ReductionMeter {
-            writer: ctx.meter("gain_reduction", MeterFrame::new(MeterData::GainReduction { db: 0.0 })),
+            writer: ctx.meter(name, MeterFrame::new(MeterData::GainReduction { db: 0.0 })),
             period: (ctx.stream.sample_rate / METER_RATE_HZ).round().max(1.0) as u64,
             count: 0,
             max_db: 0.0,
@@ -42,6 +47,30 @@ impl ReductionMeter {
             });
             self.count = 0;
             self.max_db = 0.0;
+        }
+    }
+
+    /// Accounts a run of frames: `reductions[k]` is the reduction of the frame
+    /// whose position + 1 is `first_position + k`. Same result as calling
+    /// [`ReductionMeter::push`] for each. Audio thread; never allocates.
+    pub(crate) fn push_block(&mut self, reductions: &[f32], first_position: u64) {
+        let mut start = 0usize;
+        while start < reductions.len() {
+            let take = ((self.period - self.count) as usize).min(reductions.len() - start);
+            let run = reductions.get(start..start + take).unwrap_or(&[]);
+            self.max_db = run.iter().fold(self.max_db, |m, r| m.max(*r));
+            self.count += take as u64;
+            start += take;
+            if self.count >= self.period {
+                let db = self.max_db;
+                self.writer.publish(first_position + start as u64 - 1, |data| {
+                    if let MeterData::GainReduction { db: value } = data {
+                        *value = db;
+                    }
+                });
+                self.count = 0;
+                self.max_db = 0.0;
+            }
         }
     }
 

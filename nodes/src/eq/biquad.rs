@@ -263,6 +263,41 @@ pub struct BiquadState {
     s2: f64,
 }
 
+/// TDF-II memory of one biquad for both channels (lane = channel), so one
+/// tick filters a stereo frame with paired (SIMD) arithmetic.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PairSection {
+    /// First TDF-II state per lane.
+    pub s1: [f64; 2],
+    /// Second TDF-II state per lane.
+    pub s2: [f64; 2],
+}
+
+impl PairSection {
+    /// Filters one sample per lane: TDF-II as [`BiquadState::tick`], in f64
+    /// from stage to stage (no f32 rounding between the cascaded sections).
+    #[inline(always)]
+    pub fn tick(&mut self, c: &BiquadCoefs, x: [f64; 2]) -> [f64; 2] {
+        let y = [c.b0 * x[0] + self.s1[0], c.b0 * x[1] + self.s1[1]];
+        self.s1 = [c.b1 * x[0] - c.a1 * y[0] + self.s2[0], c.b1 * x[1] - c.a1 * y[1] + self.s2[1]];
+        self.s2 = [c.b2 * x[0] - c.a2 * y[0], c.b2 * x[1] - c.a2 * y[1]];
+        y
+    }
+
+    /// Zeroes a lane whose two states are both below [`DENORMAL_THRESHOLD`]
+    /// (never one state alone: see `BiquadState::tick`). Once per block is
+    /// enough: a decaying state takes thousands of samples to fall from
+    /// 1e-20 to the subnormal range.
+    pub fn flush(&mut self) {
+        for lane in 0..2 {
+            if self.s1[lane].abs() < DENORMAL_THRESHOLD && self.s2[lane].abs() < DENORMAL_THRESHOLD {
+                self.s1[lane] = 0.0;
+                self.s2[lane] = 0.0;
+            }
+        }
+    }
+}
+
 impl BiquadState {
     /// Clears the memory, as if the filter had only ever seen silence.
     pub fn reset(&mut self) {

@@ -3,6 +3,7 @@
 //! Plain math, no engine types. Every curve maps 0 to exactly 0, so silence
 //! stays silence.
 
+use crate::fast_math;
 use std::f64::consts::PI;
 
 /// Bias added before `tanh` in [`Curve::Tape`]; makes the curve asymmetric,
@@ -56,9 +57,30 @@ impl Curve {
                 let t = (x * (2.0 / 3.0)).clamp(-1.0, 1.0);
                 1.5 * (t - t * t * t * (1.0 / 3.0))
             }
-            Curve::Tanh => x.tanh(),
-            Curve::Tape => (x + TAPE_BIAS).tanh() - TAPE_BIAS.tanh(),
+            // f32 fast tanh (3e-7 error, -130 dB): libm's f64 tanh at the 4×
+            // rate was a fifth of the node's time.
+            Curve::Tanh => f64::from(fast_math::tanh(x as f32)),
+            Curve::Tape => f64::from(fast_math::tanh((x + TAPE_BIAS) as f32) - fast_math::tanh(TAPE_BIAS as f32)),
             Curve::HardClip => x.clamp(-ceiling, ceiling),
+        }
+    }
+}
+
+impl Curve {
+    /// Applies the curve in place to an oversampled block with `ratio`
+    /// samples per frame; `ceilings[k / ratio]` is the hard-clip ceiling of
+    /// sample `k` (other curves ignore it).
+    pub fn apply_block(self, block: &mut [f32], ceilings: &[f32], ratio: usize) {
+        match self {
+            Curve::HardClip => {
+                for (frame, c) in block.chunks_mut(ratio.max(1)).zip(ceilings) {
+                    for v in frame {
+                        *v = v.clamp(-c, *c);
+                    }
+                }
+            }
+            Curve::Tanh => block.iter_mut().for_each(|v| *v = fast_math::tanh(*v)),
+            _ => block.iter_mut().for_each(|v| *v = self.apply(f64::from(*v), 1.0) as f32),
         }
     }
 }

@@ -54,12 +54,13 @@ struct Channel {
     dry_pos: usize,
 }
 
-/// Per-frame parameter values of the current block.
+/// Per-frame parameter values of the current block, and the wet signal.
 struct Scratch {
     drive: Vec<f32>,
     output: Vec<f32>,
     mix: Vec<f32>,
     ceiling: Vec<f32>,
+    wet: Vec<f32>,
 }
 
 struct SaturatorProcessor {
@@ -87,9 +88,13 @@ fn fill_gain(s: &mut Smoother, out: &mut [f32]) {
 impl SaturatorProcessor {
     fn run(&mut self, inputs: &[&[f32]], outputs: &mut [&mut [f32]], start: usize, n: usize) {
         let sc = &mut self.scratch;
-        let (Some(drive), Some(out_gain), Some(mix), Some(ceiling)) =
-            (sc.drive.get_mut(..n), sc.output.get_mut(..n), sc.mix.get_mut(..n), sc.ceiling.get_mut(..n))
-        else {
+        let (Some(drive), Some(out_gain), Some(mix), Some(ceiling), Some(wet)) = (
+            sc.drive.get_mut(..n),
+            sc.output.get_mut(..n),
+            sc.mix.get_mut(..n),
+            sc.ceiling.get_mut(..n),
+            sc.wet.get_mut(..n),
+        ) else {
             return;
         };
         fill_gain(&mut self.drive_db, drive);
@@ -101,16 +106,22 @@ impl SaturatorProcessor {
             let (Some(input), Some(output)) = (input.get(start..start + n), output.get_mut(start..start + n)) else {
                 continue;
             };
-            let frames = input.iter().zip(output.iter_mut()).zip(drive.iter().zip(out_gain.iter()));
-            for (((x, y), (d, g)), (m, c)) in frames.zip(mix.iter().zip(ceiling.iter())) {
+            for ((w, x), d) in wet.iter_mut().zip(input).zip(drive.iter()) {
                 // Non-finite and subnormal input become 0 so nothing latches.
-                let x = if x.is_finite() { flush(*x) } else { 0.0 };
-                let c = f64::from(*c);
-                let mut shape = |v: f64| curve.apply(v, c);
-                let mut wet = ch.oversampler.process(f64::from(x * d), &mut shape);
-                if curve == Curve::Tape {
-                    wet = ch.dc.tick(wet);
+                *w = if x.is_finite() { flush(*x) } else { 0.0 } * d;
+            }
+            let ratio = ch.oversampler.factor().ratio();
+            ch.oversampler.process(wet, &mut |offset, block| {
+                curve.apply_block(block, ceiling.get(offset..).unwrap_or(&[]), ratio)
+            });
+            if curve == Curve::Tape {
+                for w in wet.iter_mut() {
+                    *w = ch.dc.tick(f64::from(*w)) as f32;
                 }
+            }
+            let frames = input.iter().zip(output.iter_mut()).zip(wet.iter().zip(out_gain.iter()));
+            for (((x, y), (wet, g)), m) in frames.zip(mix.iter()) {
+                let x = if x.is_finite() { flush(*x) } else { 0.0 };
                 let dry = match ch.dry.get_mut(ch.dry_pos) {
                     Some(slot) => std::mem::replace(slot, x),
                     None => x,
@@ -119,7 +130,7 @@ impl SaturatorProcessor {
                 if ch.dry_pos >= ch.dry.len() {
                     ch.dry_pos = 0;
                 }
-                let out = *m * (wet as f32 * *g) + (1.0 - *m) * dry;
+                let out = *m * (*wet * *g) + (1.0 - *m) * dry;
                 *y = flush(out);
             }
         }
@@ -144,9 +155,9 @@ impl Node for SaturatorNode {
         let sr = ctx.stream.sample_rate;
         let p = |i: usize, default: f32| ctx.params.get(i).copied().unwrap_or(default);
         let factor = factor_of(p(OVERSAMPLING, 2.0));
-        let oversampler = Oversampler::new(factor);
-        let latency = oversampler.latency_frames();
         let frames = ctx.stream.max_block_frames.max(1);
+        let oversampler = Oversampler::new(factor, frames);
+        let latency = oversampler.latency_frames();
         let processor = SaturatorProcessor {
             curve: Curve::from_index(p(CURVE, 1.0)),
             drive_db: Smoother::new(GAIN_SMOOTHING, sr, p(DRIVE, 0.0)),
@@ -166,6 +177,7 @@ impl Node for SaturatorNode {
                 output: vec![0.0; frames],
                 mix: vec![0.0; frames],
                 ceiling: vec![0.0; frames],
+                wet: vec![0.0; frames],
             },
         };
         // FIR round trip plus the tape DC blocker's decay to −120 dB (13.8 τ).

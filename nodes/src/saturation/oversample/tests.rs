@@ -31,18 +31,44 @@ fn half_bands_reach_90_db_in_their_stopbands() {
     }
 }
 
+/// Runs `x` through `os` (identity shape) in uneven blocks: 37, 27, then 64s.
+fn run(os: &mut Oversampler, x: &[f32]) -> Vec<f32> {
+    let mut y = x.to_vec();
+    let (first, rest) = y.split_at_mut(37.min(x.len()));
+    os.process(first, &mut |_, _| {});
+    let (second, rest) = rest.split_at_mut(27.min(rest.len()));
+    os.process(second, &mut |_, _| {});
+    for block in rest.chunks_mut(64) {
+        os.process(block, &mut |_, _| {});
+    }
+    y
+}
+
+#[test]
+fn oversized_blocks_equal_small_ones() {
+    let x: Vec<f32> = (0..1000).map(|n| ((n * 7919) % 1000) as f32 / 500.0 - 1.0).collect();
+    let (mut small, mut big) = (Oversampler::new(Factor::X4, 64), Oversampler::new(Factor::X4, 64));
+    let a = run(&mut small, &x);
+    let mut b = x.clone();
+    big.process(&mut b, &mut |_, v| v.iter_mut().for_each(|s| *s *= 1.0));
+    assert_eq!(a, b, "a 1000-frame block through a 64-frame oversampler is split, not truncated");
+}
+
 #[test]
 fn round_trip_is_a_pure_delay_of_the_reported_latency() {
     for factor in [Factor::X1, Factor::X2, Factor::X4] {
-        let mut os = Oversampler::new(factor);
+        // Blocks of 64 fed as 37 + 27 + 64 ...: results must not depend on block edges.
+        let mut os = Oversampler::new(factor, 64);
         let latency = os.latency_frames();
-        let x: Vec<f64> = (0..4000).map(|n| (std::f64::consts::TAU * 1000.0 * n as f64 / 48_000.0).sin()).collect();
-        let y: Vec<f64> = x.iter().map(|v| os.process(*v, &mut |s| s)).collect();
-        let worst = (latency + 200..4000).map(|n| (y[n] - x[n - latency]).abs()).fold(0.0, f64::max);
+        let x: Vec<f32> =
+            (0..4000).map(|n| (std::f64::consts::TAU * 1000.0 * n as f64 / 48_000.0).sin() as f32).collect();
+        let y = run(&mut os, &x);
+        let worst = (latency + 200..4000).map(|n| f64::from(y[n] - x[n - latency]).abs()).fold(0.0, f64::max);
         eprintln!("{factor:?}: latency {latency} frames, 1 kHz round-trip error {:.1} dB", 20.0 * worst.log10());
         assert!(worst < 1e-4, "{factor:?}: {worst}");
         os.reset();
-        let ir: Vec<f64> = (0..200).map(|n| os.process(if n == 0 { 1.0 } else { 0.0 }, &mut |s| s)).collect();
+        let impulse: Vec<f32> = (0..200).map(|n| if n == 0 { 1.0 } else { 0.0 }).collect();
+        let ir: Vec<f64> = run(&mut os, &impulse).into_iter().map(f64::from).collect();
         let peak = ir.iter().enumerate().fold(0, |best, (i, v)| if v.abs() > ir[best].abs() { i } else { best });
         assert_eq!(peak, latency, "{factor:?}");
         // Linear phase rings before the centre: why the harness's "first sample
@@ -51,7 +77,7 @@ fn round_trip_is_a_pure_delay_of_the_reported_latency() {
         let pre = ir[..latency].iter().fold(0.0f64, |m, v| m.max(v.abs()));
         eprintln!("{factor:?}: first |h| > 1e-6 at {first:?}, largest pre-ring {pre:.2e}");
         for k in 1..latency {
-            assert!((ir[latency - k] - ir[latency + k]).abs() < 1e-12, "{factor:?}: not symmetric at {k}");
+            assert!((ir[latency - k] - ir[latency + k]).abs() < 1e-7, "{factor:?}: not symmetric at {k}");
         }
     }
 }
