@@ -18,10 +18,10 @@ Caveats, printed with the results: the pedalboard chains are approximations
 (its filters are 12 dB/oct biquads, not Linkwitz-Riley crossovers; Distortion
 is not oversampled; Limiter has no true-peak detection or lookahead; there is
 no de-esser), so the work done is comparable, not identical. pedalboard is
-timed in-process on numpy blocks of 512 frames with reset=False; mixgraph is
-timed as a whole `mixgraph render` process (file decode, render at 512-frame
-blocks, 24-bit WAV encode and process start-up included), so the comparison
-is, if anything, biased against mixgraph.
+timed in-process on numpy blocks of 512 frames with reset=False; mixgraph's
+comparable figure is the time inside its graph executor, which `mixgraph
+render` reports on its `graph` line. The whole render process (start-up, WAV
+decode, output metering, 24-bit WAV encode) is printed beside it.
 
 The script creates target/pedalboard-venv and installs pedalboard and numpy
 there when they are missing (network access to PyPI needed once). It is not
@@ -190,16 +190,20 @@ def build_mixgraph() -> Path | None:
     return exe
 
 
-def time_mixgraph(exe: Path, graph: str, inputs: list[str], out: Path) -> float:
+def time_mixgraph(exe: Path, graph: str, inputs: list[str], out: Path) -> tuple[float, float]:
+    """Best of three renders: (DSP-alone seconds as `render` reports them on
+    its `graph` line, whole-process wall seconds)."""
     cmd = [str(exe), "render", "--graph", str(ROOT / graph), "--out", str(out), "--block-size", str(BLOCK)]
     for spec in inputs:
         cmd += ["--in", spec]
-    best = float("inf")
+    best_graph, best_process = float("inf"), float("inf")
     for _ in range(3):
         start = time.perf_counter()
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-        best = min(best, time.perf_counter() - start)
-    return best
+        done = subprocess.run(cmd, check=True, capture_output=True, text=True)
+        best_process = min(best_process, time.perf_counter() - start)
+        line = next(line for line in done.stdout.splitlines() if line.startswith("graph "))
+        best_graph = min(best_graph, float(line.split()[1]))
+    return best_graph, best_process
 
 
 def main() -> int:
@@ -234,14 +238,23 @@ def main() -> int:
         results.append(("mix8", mg, pbt))
 
     print(f"\n{SECONDS:.0f} s of 48 kHz stereo, blocks of {BLOCK}, one core (best of runs):")
-    print(f"{'chain':<10} {'mixgraph s':>11} {'× rt':>8} {'pedalboard s':>13} {'× rt':>8} {'mg÷pb time':>11}")
-    for name, mg, pbt in results:
-        print(f"{name:<10} {mg:>11.3f} {SECONDS / mg:>7.1f}× {pbt:>13.3f} {SECONDS / pbt:>7.1f}× {mg / pbt:>10.2f}×")
     print(
+        f"{'chain':<10} {'mixgraph DSP s':>15} {'× rt':>8} {'pedalboard s':>13} {'× rt':>8} {'pb÷mg time':>11}"
+        f" {'mixgraph process s':>19}"
+    )
+    for name, (mg, whole), pbt in results:
+        print(
+            f"{name:<10} {mg:>15.3f} {SECONDS / mg:>7.1f}× {pbt:>13.3f} {SECONDS / pbt:>7.1f}× {pbt / mg:>10.2f}×"
+            f" {whole:>19.3f}"
+        )
+    print(
+        "\npb÷mg > 1 means mixgraph is faster. 'mixgraph DSP' is the time inside the graph executor as"
+        "\n`mixgraph render` reports it (its `graph` line), comparable to pedalboard's in-process processing"
+        "\ntime; 'mixgraph process' is the whole render process (start-up, WAV decode, loudness and true-peak"
+        "\nmetering of the output, 24-bit WAV encode)."
         "\ncaveats: pedalboard chains approximate mixgraph's (no oversampling in Distortion, no true-peak/lookahead"
-        "\nin Limiter, biquad band splits instead of crossovers, a split compressor instead of a de-esser);"
-        "\nmixgraph times include process start-up, WAV decode and 24-bit WAV encode; pedalboard times are"
-        f"\nin-process processing only (pedalboard {pb.__version__})."
+        "\nin Limiter, biquad band splits instead of crossovers, a split compressor instead of a de-esser)"
+        f"\n(pedalboard {pb.__version__})."
     )
     return 0
 

@@ -162,6 +162,7 @@ pub fn render_with(request: &RenderRequest, registry: &NodeRegistry) -> Result<R
         latency_frames: report.latency_frames,
         block_size: request.block_size,
         render_seconds,
+        graph_seconds: run.graph_time.as_secs_f64(),
         loudness: run.loudness(),
         meters: engine.telemetry().snapshot().into_iter().collect(),
     })
@@ -204,6 +205,8 @@ struct RenderRun<'a> {
     block_size: usize,
     sample_rate: u32,
     stats: OutputStats,
+    /// Time spent in the executor, summed over blocks.
+    graph_time: std::time::Duration,
 }
 
 /// Loudness and peak of what has been written.
@@ -240,6 +243,7 @@ impl<'a> RenderRun<'a> {
             block_size,
             sample_rate,
             stats: OutputStats { meter, peak: 0.0 },
+            graph_time: std::time::Duration::ZERO,
         }
     }
 
@@ -258,7 +262,9 @@ impl<'a> RenderRun<'a> {
             self.fill_inputs(processed as usize, n);
             let ins: Vec<&[f32]> = self.inputs.iter().map(|b| &b[..n]).collect();
             let mut outs: Vec<&mut [f32]> = self.outputs.iter_mut().map(|b| &mut b[..n]).collect();
+            let started = Instant::now();
             self.executor.process(&ins, &mut outs, n);
+            self.graph_time += started.elapsed();
             processed += n as u64;
 
             let start = skip.min(n as u64) as usize;

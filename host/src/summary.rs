@@ -37,6 +37,9 @@ pub struct RenderSummary {
     pub block_size: usize,
     /// Wall-clock time of the block loop (processing and writing), seconds.
     pub render_seconds: f64,
+    /// The part of it spent inside the graph's executor (the DSP alone,
+    /// without metering, encoding and writing), seconds.
+    pub graph_seconds: f64,
     /// Loudness of the output.
     pub loudness: Loudness,
     /// The latest frame of every meter, by `node.meter` name.
@@ -71,6 +74,8 @@ impl RenderSummary {
             "render    {:.3} s, {speed:.1}x real time (blocks of {} frames)",
             self.render_seconds, self.block_size
         )?;
+        let graph_speed = if self.graph_seconds > 0.0 { duration / self.graph_seconds } else { f64::INFINITY };
+        writeln!(out, "graph     {:.3} s, {graph_speed:.1}x real time (the DSP alone)", self.graph_seconds)?;
         if self.latency_frames > 0 {
             writeln!(out, "latency   {} frames trimmed from the start", self.latency_frames)?;
         }
@@ -166,6 +171,7 @@ mod tests {
             latency_frames: 64,
             block_size: 512,
             render_seconds: 0.5,
+            graph_seconds: 0.25,
             loudness: Loudness { integrated_lufs: Some(-14.04), true_peak_dbtp: Some(-1.0), sample_peak_dbfs: -1.2 },
             meters: Vec::new(),
         };
@@ -174,7 +180,8 @@ mod tests {
         let text = String::from_utf8(text).unwrap();
         assert!(text.contains("mix.wav (wav24, 48000 Hz, 2 channels)"), "{text}");
         assert!(text.contains("duration  2.000 s"), "{text}");
-        assert!(text.contains("4.0x real time"), "{text}");
+        assert!(text.contains("4.0x real time (blocks of 512 frames)"), "{text}");
+        assert!(text.contains("graph     0.250 s, 8.0x real time"), "{text}");
         assert!(text.contains("-14.0 LUFS integrated, true peak -1.0 dBTP, sample peak -1.2 dBFS"), "{text}");
         assert!(text.contains("64 frames trimmed"), "{text}");
     }

@@ -5,6 +5,7 @@ use mixgraph_graph::NodeType;
 pub mod limiter;
 mod limiter_node;
 mod reduction_meter;
+mod true_peak;
 
 pub mod compressor;
 mod compressor_node;

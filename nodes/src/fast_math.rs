@@ -24,7 +24,7 @@ const LOG2_FLOOR: f32 = -126.0;
 
 /// Base-2 logarithm for positive normal `x`; zero, negative, subnormal and NaN
 /// input give −126 (callers floor levels well above that anyway); +∞ gives 128.
-#[inline]
+#[inline(always)]
 pub fn log2(x: f32) -> f32 {
     // Also catches NaN (every comparison with NaN is false).
     if x.is_nan() || x < f32::MIN_POSITIVE {
@@ -41,7 +41,7 @@ pub fn log2(x: f32) -> f32 {
 }
 
 /// 2ˣ; below −126 it returns 0, above 127 it saturates at 2¹²⁷·2; NaN gives 0.
-#[inline]
+#[inline(always)]
 pub fn exp2(x: f32) -> f32 {
     if x.is_nan() || x < -126.0 {
         return 0.0;
@@ -65,13 +65,13 @@ const DB_PER_LOG2: f32 = 6.020_6;
 const LOG2_PER_DB: f32 = 0.166_096_4;
 
 /// Linear amplitude to dB (≈ −758.6 dB for zero and negative input).
-#[inline]
+#[inline(always)]
 pub fn gain_to_db(gain: f32) -> f32 {
     DB_PER_LOG2 * log2(gain)
 }
 
 /// dB to linear amplitude; exactly 1 at 0 dB.
-#[inline]
+#[inline(always)]
 pub fn db_to_gain(db: f32) -> f32 {
     exp2(db * LOG2_PER_DB)
 }
@@ -85,7 +85,7 @@ const TWO_LOG2_E: f32 = 2.885_39;
 /// Below |x| = 1/8 it is the Taylor series to x⁷ (next term 2e-10 there),
 /// which keeps small signals accurate to the last bit; above it
 /// `1 − 2/(e^{2|x|} + 1)` through [`exp2`].
-#[inline]
+#[inline(always)]
 pub fn tanh(x: f32) -> f32 {
     let a = x.abs();
     // Both branches are computed and one selected, so loops over blocks

@@ -43,21 +43,15 @@
 //! meters. A ceiling lowered while running applies to frames entering the
 //! delay line from then on.
 
+use super::true_peak::{CHUNK, TruePeakDetector};
 use crate::common::flush;
 
 /// Most channels the kernel handles (gain is linked across them).
 pub const MAX_CHANNELS: usize = 2;
-/// Oversampling factor of the true-peak detector.
-pub const OVERSAMPLE: usize = 8;
 /// Largest FIR half-length in input samples (fewer at very short lookaheads).
 pub const MAX_HALF_TAPS: usize = 32;
 /// Margin below the ceiling the detector aims for, in dB.
 pub const SAFETY_MARGIN_DB: f32 = 0.1;
-/// Kaiser window β of the interpolation filter (about 65 dB image rejection).
-const KAISER_BETA: f64 = 6.0;
-/// Lanes of the meter interpolator's tap-major coefficients (its 2× or 4×
-/// phases, zero padded).
-const METER_LANES: usize = 4;
 /// Frames between exact recomputations of the moving-average sum (drift).
 const RESUM_FRAMES: usize = 4096;
 
@@ -80,87 +74,6 @@ impl Default for LimiterSettings {
     }
 }
 
-/// Zeroth-order modified Bessel function of the first kind (series), for the
-/// Kaiser window.
-fn bessel_i0(x: f64) -> f64 {
-    let (mut sum, mut term, half) = (1.0, 1.0, x * 0.5);
-    for k in 1..50 {
-        term *= (half / k as f64) * (half / k as f64);
-        sum += term;
-        if term < sum * 1e-16 {
-            break;
-        }
-    }
-    sum
-}
-
-/// Polyphase interpolator phases 1..`factor` for the interval `(k, k+1)`:
-/// windowed-sinc taps over `x[k + 1 - half ..= k + half]`, phase after phase.
-/// `window(u)` is the window at `u` in −1..1.
-fn polyphase(factor: usize, half: usize, window: impl Fn(f64) -> f64) -> Vec<f32> {
-    let taps = 2 * half;
-    let mut coefs = vec![0.0f32; factor.saturating_sub(1) * taps];
-    for (i, phase) in coefs.chunks_exact_mut(taps).enumerate() {
-        let frac = (i + 1) as f64 / factor as f64;
-        for (j, c) in phase.iter_mut().enumerate() {
-            // Tap j multiplies x[k + j + 1 - half], at distance t from k + frac.
-            let t = frac - (j as f64 + 1.0 - half as f64);
-            let sinc = if t == 0.0 { 1.0 } else { (std::f64::consts::PI * t).sin() / (std::f64::consts::PI * t) };
-            *c = (sinc * window(t / half as f64)) as f32;
-        }
-    }
-    coefs
-}
-
-/// Phase-major polyphase coefficients (as [`polyphase`] builds them, `taps`
-/// per phase) transposed to tap-major lanes; lanes past the last phase are 0.
-fn tap_major<const LANES: usize>(phase_major: &[f32], taps: usize) -> Vec<[f32; LANES]> {
-    let mut out = vec![[0.0f32; LANES]; taps];
-    for (lane, phase) in phase_major.chunks_exact(taps.max(1)).take(LANES).enumerate() {
-        for (tap, c) in out.iter_mut().zip(phase) {
-            tap[lane] = *c;
-        }
-    }
-    out
-}
-
-/// Every phase of a tap-major polyphase FIR over `window` at once:
-/// `out[lane] = Σⱼ window[j] · coefs[j][lane]`.
-///
-/// Four independent accumulators keep the multiply-add chains short, and the
-/// lane loop is element-wise, so the compiler turns it into vector
-/// multiply-adds (8 lanes: one AVX or two SSE registers per tap).
-#[inline]
-fn fir_lanes<const LANES: usize>(window: &[f32], coefs: &[[f32; LANES]]) -> [f32; LANES] {
-    let mut acc = [[0.0f32; LANES]; 4];
-    let mut windows = window.chunks_exact(4);
-    let mut taps = coefs.chunks_exact(4);
-    for (x4, c4) in (&mut windows).zip(&mut taps) {
-        for ((a, x), c) in acc.iter_mut().zip(x4).zip(c4) {
-            for (a, c) in a.iter_mut().zip(c) {
-                *a += x * c;
-            }
-        }
-    }
-    for (x, c) in windows.remainder().iter().zip(taps.remainder()) {
-        for (a, c) in acc[0].iter_mut().zip(c) {
-            *a += x * c;
-        }
-    }
-    let [a0, a1, a2, a3] = acc;
-    let mut out = [0.0f32; LANES];
-    for (k, o) in out.iter_mut().enumerate() {
-        *o = (a0[k] + a1[k]) + (a2[k] + a3[k]);
-    }
-    out
-}
-
-/// Largest magnitude over the lanes.
-#[inline]
-fn lanes_peak<const LANES: usize>(lanes: &[f32; LANES]) -> f32 {
-    lanes.iter().fold(0.0f32, |m, v| m.max(v.abs()))
-}
-
 /// A linked-gain true-peak lookahead limiter for up to [`MAX_CHANNELS`] channels.
 ///
 /// With `auto_release` the release is program dependent (two-stage): the release
@@ -172,21 +85,14 @@ pub struct Limiter {
     channels: usize,
     sample_rate: f32,
     latency: usize,
-    half: usize,
     ramp: usize,
     hold: usize,
-    /// Polyphase coefficients, tap-major: tap `j` holds phases 1..OVERSAMPLE
-    /// in lanes 0..OVERSAMPLE−1 (the last lane is zero), so one pass over the
-    /// window computes every phase with element-wise multiply-adds.
-    coefs: Vec<[f32; OVERSAMPLE]>,
-    /// Half-length of the BS.1770 meter interpolator.
-    meter_half: usize,
-    /// Its phases, tap-major like `coefs` (lane `p − 1` = phase `p`, unused
-    /// lanes zero; all zero above 192 kHz, where that meter reads sample peaks).
-    meter_coefs: Vec<[f32; METER_LANES]>,
-    /// Per channel input history, mirrored: `2·size` frames per channel, each
-    /// sample written at `pos` and `pos + size`, so the newest `size` frames are
-    /// always one contiguous slice ending at `pos + size`.
+    /// The true-peak detector (both interpolators), a chunk at a time.
+    detector: TruePeakDetector,
+    /// Its estimates for the current chunk.
+    peaks: [f32; CHUNK],
+    /// Per channel input history for the output delay, mirrored: `2·size`
+    /// frames per channel, each sample written at `pos` and `pos + size`.
     history: Vec<f32>,
     size: usize,
     mask: usize,
@@ -223,34 +129,15 @@ impl Limiter {
         let guard = half.min(latency - half);
         let ramp = latency - half - guard + 1;
         let hold = ramp + 2 * guard;
-        let taps = 2 * half;
-        let kaiser = |u: f64| bessel_i0(KAISER_BETA * (1.0 - u * u).max(0.0).sqrt()) / bessel_i0(KAISER_BETA);
-        let coefs = tap_major(&polyphase(OVERSAMPLE, half, kaiser), 2 * half);
-        // The BS.1770-4 Annex 2 meter as libebur128 builds it: a 48-tap
-        // Hann-windowed sinc at 4× below 96 kHz, 2× below 192 kHz, none above.
-        let meter_factor = if sample_rate < 96_000.0 {
-            4
-        } else if sample_rate < 192_000.0 {
-            2
-        } else {
-            1
-        };
-        let meter_half = (24 / meter_factor).min(half);
-        let meter_coefs = tap_major(
-            &polyphase(meter_factor, meter_half, |u| 0.5 + 0.5 * (std::f64::consts::PI * u).cos()),
-            2 * meter_half,
-        );
-        let size = (latency + taps + 2).next_power_of_two();
+        let size = (latency + 2).next_power_of_two();
         let mut limiter = Limiter {
             channels,
             sample_rate: sample_rate as f32,
             latency,
-            half,
             ramp,
             hold,
-            coefs,
-            meter_half,
-            meter_coefs,
+            detector: TruePeakDetector::new(channels, sample_rate, half),
+            peaks: [0.0; CHUNK],
             history: vec![0.0; 2 * size * channels],
             size,
             mask: size - 1,
@@ -297,6 +184,7 @@ impl Limiter {
     /// Clears delay lines and envelopes. Real-time safe.
     pub fn reset(&mut self) {
         self.history.fill(0.0);
+        self.detector.reset();
         self.pos = 0;
         self.deque_head = 0;
         self.deque_len = 0;
@@ -314,31 +202,6 @@ impl Limiter {
     fn past(&self, ch: usize, back: usize) -> f32 {
         let index = ch * 2 * self.size + self.pos + self.size - back;
         self.history.get(index).copied().unwrap_or(0.0)
-    }
-
-    /// The newest `len` input frames of channel `ch`, oldest first.
-    #[inline]
-    fn recent(&self, ch: usize, len: usize) -> &[f32] {
-        let end = ch * 2 * self.size + self.pos + self.size + 1;
-        self.history.get(end.saturating_sub(len)..end).unwrap_or(&[])
-    }
-
-    /// True-peak estimate of the interval between the two input samples
-    /// `half` and `half - 1` frames old, over all channels.
-    fn interval_peak(&self) -> f32 {
-        let taps = 2 * self.half;
-        let mut peak = 0.0f32;
-        for ch in 0..self.channels {
-            // Window x[k + 1 - half ..= k + half] with k = newest - half.
-            let window = self.recent(ch, taps);
-            // The interval's two input samples (phase 0 and phase `OVERSAMPLE`).
-            let ends = window.get(self.half.saturating_sub(1)..=self.half).unwrap_or(&[]);
-            peak = ends.iter().fold(peak, |m, x| m.max(x.abs()));
-            peak = peak.max(lanes_peak(&fir_lanes(window, &self.coefs)));
-            let short = window.get(self.half - self.meter_half..self.half + self.meter_half).unwrap_or(&[]);
-            peak = peak.max(lanes_peak(&fir_lanes(short, &self.meter_coefs)));
-        }
-        peak
     }
 
     /// Pushes one required gain into the sliding-minimum deque; returns the
@@ -407,30 +270,67 @@ impl Limiter {
 
     /// Processes one frame in place: `frame[ch]` holds the input of channel `ch`
     /// on entry and the limited, delayed output on return. Returns the gain
-    /// applied to the output. Real-time safe.
+    /// applied to the output. The same computation as
+    /// [`Limiter::process_block`] on a one-frame block. Real-time safe.
     pub fn process_frame(&mut self, frame: &mut [f32]) -> f32 {
+        let (left, right) = frame.split_at_mut(1.min(frame.len()));
+        let mut gain = [1.0f32];
+        self.process_block([left, right], &mut gain);
+        gain[0]
+    }
+
+    /// Processes a block in place: `block[ch]` holds channel `ch`'s input on
+    /// entry and its limited, delayed output on return (a missing or short
+    /// second channel is silence). `gains[i]` receives the gain applied to
+    /// output frame `i` (when `gains` is long enough). Real-time safe.
+    pub fn process_block(&mut self, block: [&mut [f32]; MAX_CHANNELS], gains: &mut [f32]) {
+        let [left, right] = block;
+        let frames = left.len();
+        let mut start = 0;
+        while start < frames {
+            let m = CHUNK.min(frames - start);
+            let l = left.get(start..start + m).unwrap_or(&[]);
+            let r = right.get(start..(start + m).min(right.len())).unwrap_or(&[]);
+            self.detector.push_chunk([l, r], &mut self.peaks);
+            for i in start..start + m {
+                let mut frame = [left.get(i).copied().unwrap_or(0.0), right.get(i).copied().unwrap_or(0.0)];
+                let peak = self.peaks.get(i - start).copied().unwrap_or(0.0);
+                let gain = self.finish_frame(peak, &mut frame);
+                if let Some(y) = left.get_mut(i) {
+                    *y = frame[0];
+                }
+                if let Some(y) = right.get_mut(i) {
+                    *y = frame[1];
+                }
+                if let Some(g) = gains.get_mut(i) {
+                    *g = gain;
+                }
+            }
+            start += m;
+        }
+    }
+
+    /// Everything after detection for one frame: stores the input for the
+    /// output delay, turns the interval's `peak` into a gain (hold, release,
+    /// ramp) and replaces `frame` with the delayed input times that gain.
+    fn finish_frame(&mut self, peak: f32, frame: &mut [f32; MAX_CHANNELS]) -> f32 {
         self.pos = (self.pos + 1) & self.mask;
         let size = self.size;
-        for ch in 0..self.channels {
-            let x = frame.get(ch).copied().unwrap_or(0.0);
-            let x = if x.is_finite() { flush(x) } else { 0.0 };
+        for (ch, x) in frame.iter().enumerate().take(self.channels) {
+            let x = if x.is_finite() { flush(*x) } else { 0.0 };
             for index in [ch * 2 * size + self.pos, ch * 2 * size + self.pos + size] {
                 if let Some(slot) = self.history.get_mut(index) {
                     *slot = x;
                 }
             }
         }
-        let peak = self.interval_peak();
         let required = if peak > self.ceiling { self.ceiling / peak } else { 1.0 };
         let held = self.hold_min(required);
         let released = self.release(held);
         let gain = self.smooth(released);
         self.frame += 1;
-        for ch in 0..self.channels {
-            let delayed = self.past(ch, self.latency);
-            if let Some(y) = frame.get_mut(ch) {
-                *y = flush(delayed * gain);
-            }
+        for (ch, y) in frame.iter_mut().enumerate().take(self.channels) {
+            *y = flush(self.past(ch, self.latency) * gain);
         }
         gain
     }

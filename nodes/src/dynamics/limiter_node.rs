@@ -3,11 +3,12 @@
 //! reduction over each 1/30 s).
 
 use super::limiter::{Limiter, LimiterSettings};
+use super::reduction_meter::ReductionMeter;
 use crate::common::db_to_gain;
+use crate::fast_math;
 use mixgraph_graph::{
-    ConfigField, ConfigReader, MeterData, MeterFrame, MeterWriter, Node, NodeError, NodeInfo, NodeType, ParamDesc,
-    ParamEvents, ParamUnit, PortDesc, PrepareContext, Prepared, ProcBuffers, ProcInfo, ProcessStatus, Processor,
-    Smoother, Smoothing,
+    ConfigField, ConfigReader, Node, NodeError, NodeInfo, NodeType, ParamDesc, ParamEvents, ParamUnit, PortDesc,
+    PrepareContext, Prepared, ProcBuffers, ProcInfo, ProcessStatus, Processor, Smoother, Smoothing,
 };
 
 const CEILING: usize = 0;
@@ -18,8 +19,6 @@ const AUTO_RELEASE: usize = 4;
 
 /// Smoothing of the linear drive gain.
 const DRIVE_SMOOTHING: Smoothing = Smoothing::Logarithmic { ms: 10.0 };
-/// Gain-reduction telemetry rate.
-const METER_HZ: f64 = 30.0;
 
 /// A linked true-peak limiter on 1 or 2 channels.
 pub struct LimiterNode {
@@ -38,10 +37,11 @@ struct LimiterProcessor {
     settings: LimiterSettings,
     drive: Smoother,
     channels: usize,
-    writer: MeterWriter,
-    meter_period: u64,
-    meter_count: u64,
-    min_gain: f32,
+    meter: ReductionMeter,
+    /// Per frame of the block: the drive gain, then the limiter's gain and
+    /// its reduction in dB.
+    drive_values: Vec<f32>,
+    gains: Vec<f32>,
 }
 
 fn settings_from(params: &[f32]) -> LimiterSettings {
@@ -78,16 +78,15 @@ impl Node for LimiterNode {
         let limiter = Limiter::new(self.channels, sr, frames, settings);
         let latency = limiter.latency_frames() as u32;
         let drive = Smoother::new(DRIVE_SMOOTHING, sr, db_to_gain(ctx.params.get(INPUT_GAIN).copied().unwrap_or(0.0)));
-        let initial = MeterFrame::new(MeterData::GainReduction { db: 0.0 });
+        let block = ctx.stream.max_block_frames.max(1);
         let processor = LimiterProcessor {
             limiter,
             settings,
             drive,
             channels: self.channels,
-            writer: ctx.meter("gain_reduction", initial),
-            meter_period: (sr / METER_HZ).round().max(1.0) as u64,
-            meter_count: 0,
-            min_gain: 1.0,
+            meter: ReductionMeter::new(ctx),
+            drive_values: vec![1.0; block],
+            gains: vec![1.0; block],
         };
         Ok(Prepared::new(processor).latency(latency).tail(latency))
     }
@@ -97,8 +96,32 @@ impl Node for LimiterNode {
     }
 }
 
+impl LimiterProcessor {
+    /// Drives, limits and meters `n` frames from `start`.
+    fn process_chunk(&mut self, io: &mut ProcBuffers<'_, '_>, start: usize, n: usize, frame_position: u64) {
+        let (Some(drive), Some(gains)) = (self.drive_values.get_mut(..n), self.gains.get_mut(..n)) else { return };
+        self.drive.fill(drive);
+        let [mut left, mut right]: [&mut [f32]; 2] = [&mut [], &mut []];
+        let inputs = io.inputs;
+        let (first, rest) = io.outputs.split_at_mut(1.min(io.outputs.len()));
+        for (ch, out) in first.iter_mut().chain(rest.iter_mut()).enumerate().take(self.channels) {
+            let Some(out) = out.get_mut(start..start + n) else { continue };
+            let input = inputs.get(ch).and_then(|i| i.get(start..start + n)).unwrap_or(&[]);
+            for ((y, x), d) in out.iter_mut().zip(input).zip(drive.iter()) {
+                *y = x * d;
+            }
+            if ch == 0 { left = out } else { right = out }
+        }
+        self.limiter.process_block([left, right], gains);
+        for g in gains.iter_mut() {
+            *g = (-fast_math::gain_to_db(*g)).max(0.0);
+        }
+        self.meter.push_block(gains, frame_position + start as u64 + 1);
+    }
+}
+
 impl Processor for LimiterProcessor {
-    fn process(&mut self, info: &ProcInfo, io: ProcBuffers<'_, '_>, params: ParamEvents<'_>) -> ProcessStatus {
+    fn process(&mut self, info: &ProcInfo, mut io: ProcBuffers<'_, '_>, params: ParamEvents<'_>) -> ProcessStatus {
         let mut changed = false;
         for e in params.iter() {
             match e.index.0 as usize {
@@ -113,30 +136,12 @@ impl Processor for LimiterProcessor {
         if changed {
             self.limiter.set(self.settings);
         }
-        for i in 0..info.frames {
-            let drive = self.drive.next();
-            let mut frame = [0.0f32; 2];
-            for (ch, x) in frame.iter_mut().enumerate().take(self.channels) {
-                *x = io.inputs.get(ch).and_then(|c| c.get(i)).copied().unwrap_or(0.0) * drive;
-            }
-            let gain = self.limiter.process_frame(&mut frame);
-            for (ch, y) in frame.iter().enumerate().take(self.channels) {
-                if let Some(out) = io.outputs.get_mut(ch).and_then(|c| c.get_mut(i)) {
-                    *out = *y;
-                }
-            }
-            self.min_gain = self.min_gain.min(gain);
-            self.meter_count += 1;
-            if self.meter_count >= self.meter_period {
-                let db = (-20.0 * self.min_gain.max(1e-6).log10()).max(0.0);
-                self.writer.publish(info.frame_position + i as u64 + 1, |data| {
-                    if let MeterData::GainReduction { db: slot } = data {
-                        *slot = db;
-                    }
-                });
-                self.meter_count = 0;
-                self.min_gain = 1.0;
-            }
+        let chunk = self.gains.len().max(1);
+        let mut start = 0;
+        while start < info.frames {
+            let n = chunk.min(info.frames - start);
+            self.process_chunk(&mut io, start, n, info.frame_position);
+            start += n;
         }
         ProcessStatus::Modified
     }
@@ -144,8 +149,7 @@ impl Processor for LimiterProcessor {
     fn reset(&mut self) {
         self.drive.jump_to(self.drive.target());
         self.limiter.reset();
-        self.meter_count = 0;
-        self.min_gain = 1.0;
+        self.meter.reset();
     }
 }
 
