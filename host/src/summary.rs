@@ -2,7 +2,7 @@
 //! frame of every meter node.
 
 use crate::wav_out::SampleFormat;
-use mixgraph_graph::{MeterData, MeterFrame};
+use mixgraph_graph::{MeterData, MeterFrame, Targets};
 use std::io::{self, Write};
 use std::path::PathBuf;
 
@@ -39,6 +39,8 @@ pub struct RenderSummary {
     pub render_seconds: f64,
     /// Loudness of the output.
     pub loudness: Loudness,
+    /// The graph's declared targets, printed with the measurement.
+    pub targets: Option<Targets>,
     /// The latest frame of every meter, by `node.meter` name.
     pub meters: Vec<(String, MeterFrame)>,
 }
@@ -89,6 +91,11 @@ impl RenderSummary {
                 self.channels,
                 level(l.sample_peak_dbfs, "dBFS")
             )?,
+        }
+        if let Some(targets) = &self.targets {
+            for check in targets.check(l.integrated_lufs, l.true_peak_dbtp) {
+                writeln!(out, "target    {check}")?;
+            }
         }
         for (name, frame) in &self.meters {
             writeln!(out, "meter     {name}: {}", describe_meter(&frame.data))?;
@@ -167,6 +174,7 @@ mod tests {
             block_size: 512,
             render_seconds: 0.5,
             loudness: Loudness { integrated_lufs: Some(-14.04), true_peak_dbtp: Some(-1.0), sample_peak_dbfs: -1.2 },
+            targets: None,
             meters: Vec::new(),
         };
         let mut text = Vec::new();
@@ -177,5 +185,28 @@ mod tests {
         assert!(text.contains("4.0x real time"), "{text}");
         assert!(text.contains("-14.0 LUFS integrated, true peak -1.0 dBTP, sample peak -1.2 dBFS"), "{text}");
         assert!(text.contains("64 frames trimmed"), "{text}");
+        assert!(!text.contains("target"), "no targets declared, none printed: {text}");
+    }
+
+    #[test]
+    fn declared_targets_print_measured_value_and_verdict() {
+        let s = RenderSummary {
+            out_path: "master.wav".into(),
+            format: SampleFormat::Wav24,
+            sample_rate: 48_000,
+            channels: 2,
+            frames: 48_000,
+            latency_frames: 0,
+            block_size: 512,
+            render_seconds: 0.1,
+            loudness: Loudness { integrated_lufs: Some(-15.3), true_peak_dbtp: Some(-1.04), sample_peak_dbfs: -1.2 },
+            targets: Some(Targets { integrated_lufs: Some(-14.0), lufs_tolerance_lu: 1.0, true_peak_dbtp: Some(-1.0) }),
+            meters: Vec::new(),
+        };
+        let mut text = Vec::new();
+        s.print(&mut text).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        assert!(text.contains("target    integrated -14.0 ± 1.0 LUFS: measured -15.3 LUFS, MISSED\n"), "{text}");
+        assert!(text.contains("target    true peak ≤ -1.0 dBTP: measured -1.0 dBTP, met\n"), "{text}");
     }
 }
