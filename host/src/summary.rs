@@ -121,6 +121,7 @@ pub fn describe_meter(data: &MeterData) -> String {
             format!("peak {}, rms {}", levels(peak_db, "dBFS"), levels(rms_db, "dBFS"))
         }
         MeterData::GainReduction { db } => format!("gain reduction {db:.1} dB"),
+        MeterData::Gain { db } => format!("gain {db:+.1} dB"),
         MeterData::Loudness { momentary_lufs, short_term_lufs, integrated_lufs, range_lu, true_peak_dbtp } => format!(
             "integrated {}, short-term {}, momentary {}, range {}, true peak {}",
             level(*integrated_lufs, "LUFS"),
@@ -160,6 +161,8 @@ mod tests {
         assert_eq!(describe_meter(&l), "peak -3.0 / -inf dBFS, rms -6.0 / -7.3 dBFS");
         let c = MeterData::Correlation { correlation: 0.5, balance: -0.25 };
         assert_eq!(describe_meter(&c), "correlation +0.50, balance -0.25");
+        assert_eq!(describe_meter(&MeterData::Gain { db: -2.04 }), "gain -2.0 dB");
+        assert_eq!(describe_meter(&MeterData::Gain { db: 6.0 }), "gain +6.0 dB");
     }
 
     #[test]
