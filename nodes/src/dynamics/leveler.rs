@@ -52,6 +52,9 @@ pub const MIN_BLOCKS: usize = 4;
 /// Slew limit while the first window fills, dB/s (or `speed_db_per_s` if that is faster).
 pub const FILL_SPEED_DB_PER_S: f64 = 24.0;
 
+/// Largest detector input magnitude (+120 dBFS); larger samples are clamped.
+const DETECTOR_LIMIT: f32 = 1e6;
+
 /// The leveler's settings, all plain values.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LevelerSettings {
@@ -91,7 +94,7 @@ pub fn lufs(mean_square: f64) -> f64 {
 pub fn k_weighting(sample_rate: f64) -> [BiquadCoefs; 2] {
     use std::f64::consts::PI;
     // Stage 1: high shelf.
-    let f0 = 1681.974_450_955_533;
+    let f0 = 1_681.974_450_955_533;
     let gain_db = 3.999_843_853_973_347;
     let q = 0.707_175_236_955_419_6;
     let k = (PI * f0 / sample_rate).tan();
@@ -218,8 +221,10 @@ impl Leveler {
     pub fn tick(&mut self, frame: [f32; MAX_CHANNELS]) -> f64 {
         let mut energy = 0.0;
         for (stages, x) in self.filters.iter_mut().zip(frame).take(self.channels) {
-            // A non-finite sample would latch the K-weighting filters at NaN for good.
-            let x = if x.is_finite() { x } else { 0.0 };
+            // A non-finite sample would latch the K-weighting filters at NaN for
+            // good, and one near f32::MAX would overflow them; the detector has
+            // no use for levels above +120 dBFS.
+            let x = if x.is_finite() { x.clamp(-DETECTOR_LIMIT, DETECTOR_LIMIT) } else { 0.0 };
             let shelved = stages[0].tick(&self.k[0], x);
             let y = stages[1].tick(&self.k[1], shelved);
             energy += f64::from(y) * f64::from(y);
@@ -260,7 +265,8 @@ impl Leveler {
     fn update_wanted(&mut self) {
         let s = &self.settings;
         // `-inf` (nothing measured) is below any gate.
-        self.holding = self.gated || self.filled < MIN_BLOCKS || !(self.short_term >= s.gate_lufs);
+        self.holding =
+            self.gated || self.filled < MIN_BLOCKS || self.short_term.is_nan() || self.short_term < s.gate_lufs;
         self.wanted_db = if self.holding {
             self.gain_db
         } else {
@@ -332,5 +338,29 @@ mod tests {
         assert!(l.is_holding(), "silence holds");
         // At most one block (100 ms at 3 dB/s) of movement before the gate closes.
         assert!(l.gain_db() >= 6.0 - 0.31, "held instead of moving on to the new target: {}", l.gain_db());
+    }
+
+    #[test]
+    fn huge_and_non_finite_input_does_not_latch_the_detector() {
+        let mut l = Leveler::new(LevelerSettings::default(), SR, 2);
+        for i in 0..48_000 {
+            let x = match i % 3 {
+                0 => f32::MAX,
+                1 => f32::NAN,
+                _ => -f32::INFINITY,
+            };
+            assert!(l.tick([x, -x]).is_finite());
+        }
+        // The huge blocks read as far too loud, so the gain went to the full
+        // cut. Then a -33 LUFS tone: within 3 s the window holds only the tone,
+        // and the gain climbs the 24 dB to the full boost at 3 dB/s.
+        assert!((l.gain_db() + 12.0).abs() < 1e-6, "{}", l.gain_db());
+        let mut phase = 0.0f64;
+        for _ in 0..(12 * 48_000) {
+            phase += std::f64::consts::TAU * 1000.0 / SR;
+            l.tick([(0.0316 * phase.sin()) as f32, 0.0]);
+        }
+        assert!((l.short_term_lufs() + 33.0).abs() < 0.1, "{}", l.short_term_lufs());
+        assert!((l.gain_db() - 12.0).abs() < 1e-6, "{}", l.gain_db());
     }
 }
