@@ -60,14 +60,17 @@ pub fn scale_to_lufs(channels: &[Vec<f32>], sample_rate: f64, target: f64) -> Ve
     channels.iter().map(|c| c.iter().map(|v| v * gain).collect()).collect()
 }
 
-/// Section gains (dB) per 2 s bar: intro, verse, chorus, breakdown, last chorus.
+/// Gain (dB) and drums on/off of each two-bar section: intro, two verses,
+/// chorus, breakdown, last chorus.
 const SECTIONS: [(f64, bool); 6] = [(-8.0, false), (-3.0, true), (-3.0, true), (0.0, true), (-9.0, false), (0.0, true)];
 
 /// Root notes (Hz) of a four-chord loop, one per bar: A minor, F, C, G.
 const ROOTS: [f64; 4] = [55.0, 43.65, 65.41, 49.0];
 
 /// A stereo mix-like signal of `seconds` at `sample_rate`, 120 BPM, 4/4,
-/// bars of 2 s; sections change every two bars (see [`SECTIONS`]).
+/// bars of 2 s; the section (and its level) changes every two bars, 24 s in
+/// all: intro (-8 dB, no drums), two verses (-3 dB), chorus (0 dB),
+/// breakdown (-9 dB, no drums), last chorus (0 dB), then again.
 pub fn mix(seconds: f64, sample_rate: f64, seed: u64) -> Vec<Vec<f32>> {
     let n = (seconds * sample_rate) as usize;
     let mut rng = Rng(seed.max(1));
@@ -112,7 +115,7 @@ pub fn mix(seconds: f64, sample_rate: f64, seed: u64) -> Vec<Vec<f32>> {
         let saw: f64 = (1..=4).map(|k| (k as f64 * bass_phase).sin() / k as f64).sum();
         let bass = 0.45 * bass_lp.low(saw) * (0.4 + 0.6 * (-in_eighth / 0.12).exp());
         // Pad: minor/major triad two octaves up, detuned per side.
-        let third = if bar % ROOTS.len() == 0 { 1.189_207 } else { 1.259_921 };
+        let third = if bar.is_multiple_of(ROOTS.len()) { 1.189_207 } else { 1.259_921 };
         let ratios = [4.0, 4.0 * third, 6.0];
         let mut pad = [0.0f64; 2];
         for (v, ratio) in ratios.iter().enumerate() {
@@ -191,7 +194,7 @@ pub fn vocal(seconds: f64, sample_rate: f64, seed: u64) -> Vec<Vec<f32>> {
             voiced += formant_gain(f) * (k as f64 * phase).sin();
         }
         // Sibilants ("s", "t") on every other note start, 90 ms, hot.
-        let sib = if note % 2 == 0 && in_note < 0.09 { 0.6 * (1.0 - in_note / 0.09) * sib_noise } else { 0.0 };
+        let sib = if note.is_multiple_of(2) && in_note < 0.09 { 0.6 * (1.0 - in_note / 0.09) * sib_noise } else { 0.0 };
         *y = (level * (0.25 * env * phrase_env * voiced + sib)) as f32;
     }
     vec![out.clone(), out]

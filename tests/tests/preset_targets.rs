@@ -76,6 +76,48 @@ fn meets_targets(preset: &str, material: &[Vec<f32>], levels: [f64; 2]) {
     assert!(failures.is_empty(), "{preset} misses its targets:\n{}", failures.join("\n"));
 }
 
+/// Mid (L+R)/2 and side (L−R)/2 of a stereo render.
+fn mid_side(out: &[Vec<f32>]) -> (Vec<f64>, Vec<f64>) {
+    let mid = out[0].iter().zip(&out[1]).map(|(l, r)| f64::from(l + r) / 2.0).collect();
+    let side = out[0].iter().zip(&out[1]).map(|(l, r)| f64::from(l - r) / 2.0).collect();
+    (mid, side)
+}
+
+fn energy(x: &[f64]) -> f64 {
+    x.iter().map(|v| v * v).sum()
+}
+
+#[test]
+fn doubles_and_harmonies_widen_a_mono_take_and_keep_its_mono_sum() {
+    // A mono take (the same signal on both channels), 8 s.
+    let take = scale_to_lufs(&vocal_material().iter().map(|c| c[..8 * 48_000].to_vec()).collect::<Vec<_>>(), SR, -20.0);
+    for preset in ["vocal/double.json", "vocal/harmony.json"] {
+        let path = workspace().join("presets").join(preset);
+        let run = |side_db: Option<f32>| {
+            let mut graph = load(&path);
+            if let Some(db) = side_db {
+                graph.set_param("side_level.gain_db", db).unwrap();
+            }
+            let (engine, mut ex) = engine(graph, 512);
+            render(&engine, &mut ex, take[0].len(), 512, |ch| take[ch].clone())
+        };
+        let (mid, side) = mid_side(&run(None));
+        let (dry_mid, dry_side) = mid_side(&run(Some(-96.0)));
+        let width_db = 10.0 * (energy(&side) / energy(&mid)).log10();
+        let dry_width_db = 10.0 * (energy(&dry_side) / energy(&dry_mid)).log10();
+        let diff: Vec<f64> = mid.iter().zip(&dry_mid).map(|(a, b)| a - b).collect();
+        let mono_error_db = 10.0 * (energy(&diff) / energy(&dry_mid)).log10();
+        println!(
+            "{preset}: side/mid {width_db:.1} dB (without the side path {dry_width_db:.1} dB), \
+             mono sum differs from the unwidened chain's by {mono_error_db:.1} dB"
+        );
+        assert!(width_db > -12.0, "{preset}: a mono take comes out wide");
+        assert!(dry_width_db < -80.0, "{preset}: the width comes from the side path");
+        // Only the linked limiter's gain, which sees slightly higher channel peaks, differs.
+        assert!(mono_error_db < -30.0, "{preset}: the mono sum is the dry vocal");
+    }
+}
+
 #[test]
 fn every_mastering_vocal_and_mix_preset_declares_its_targets() {
     let mut with_targets = Vec::new();
