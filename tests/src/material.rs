@@ -60,17 +60,17 @@ pub fn scale_to_lufs(channels: &[Vec<f32>], sample_rate: f64, target: f64) -> Ve
     channels.iter().map(|c| c.iter().map(|v| v * gain).collect()).collect()
 }
 
-/// Gain (dB) and drums on/off of each two-bar section: intro, two verses,
-/// chorus, breakdown, last chorus.
-const SECTIONS: [(f64, bool); 6] = [(-8.0, false), (-3.0, true), (-3.0, true), (0.0, true), (-9.0, false), (0.0, true)];
+/// Gain (dB) and drums on/off of each two-bar section: intro, verse, chorus,
+/// breakdown, last chorus.
+const SECTIONS: [(f64, bool); 5] = [(-8.0, false), (-3.0, true), (0.0, true), (-9.0, false), (0.0, true)];
 
 /// Root notes (Hz) of a four-chord loop, one per bar: A minor, F, C, G.
 const ROOTS: [f64; 4] = [55.0, 43.65, 65.41, 49.0];
 
 /// A stereo mix-like signal of `seconds` at `sample_rate`, 120 BPM, 4/4,
-/// bars of 2 s; the section (and its level) changes every two bars, 24 s in
-/// all: intro (-8 dB, no drums), two verses (-3 dB), chorus (0 dB),
-/// breakdown (-9 dB, no drums), last chorus (0 dB), then again.
+/// bars of 2 s; the section (and its level) changes every two bars, 20 s in
+/// all: intro (-8 dB, no drums), verse (-3 dB), chorus (0 dB), breakdown
+/// (-9 dB, no drums), last chorus (0 dB), then again.
 pub fn mix(seconds: f64, sample_rate: f64, seed: u64) -> Vec<Vec<f32>> {
     let n = (seconds * sample_rate) as usize;
     let mut rng = Rng(seed.max(1));

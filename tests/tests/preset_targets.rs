@@ -16,7 +16,9 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 const SR: f64 = 48_000.0;
-const SECONDS: f64 = 24.0;
+/// Material length: every section of the mix material once, and long enough
+/// for integrated loudness to be meaningful.
+const SECONDS: f64 = 20.0;
 /// Input levels of the mix-like material, LUFS: a quiet, unmastered mix and a hot one.
 const MIX_LEVELS: [f64; 2] = [-24.0, -14.0];
 /// Input levels of the vocal material, LUFS: a quiet take and a hot one.
