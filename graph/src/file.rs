@@ -5,6 +5,7 @@
 //!   "format": "mixgraph/1",
 //!   "name": "tone control",
 //!   "description": "a low shelf on a stereo input",
+//!   "targets": {"integrated_lufs": -14, "lufs_tolerance_lu": 1, "true_peak_dbtp": -1},
 //!   "nodes": [
 //!     {"id": "in", "type": "io.input", "config": {"channels": 2}},
 //!     {"id": "bass", "type": "filter.biquad", "params": {"kind": "lowshelf", "freq_hz": 120, "gain_db": 3}},
@@ -14,6 +15,8 @@
 //! }
 //! ```
 //!
+//! `targets` is optional: see [`crate::targets`].
+//!
 //! Loading checks everything and fails with an error that names the file, the
 //! node and the field; nothing is silently ignored.
 
@@ -22,6 +25,7 @@ use crate::model::Graph;
 use crate::node::{NodeRole, StreamInfo};
 use crate::param::ParamRange;
 use crate::registry::NodeRegistry;
+use crate::targets::Targets;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -69,6 +73,9 @@ pub struct GraphFile {
     /// What the graph is for.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub description: String,
+    /// What the output should measure (loudness, true peak); optional.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub targets: Option<Targets>,
     /// The nodes.
     pub nodes: Vec<NodeSpec>,
     /// The edges.
@@ -143,8 +150,11 @@ fn check_format(ctx: &Ctx, value: &Value) -> Result<(), LoadGraphError> {
     }
 }
 
-/// Finds which node or edge a structural serde error is about.
+/// Finds which node, edge or `targets` object a structural serde error is about.
 fn locate(ctx: &Ctx, value: &Value, error: serde_json::Error) -> LoadGraphError {
+    if let Some(Err(e)) = value.get("targets").map(|t| serde_json::from_value::<Targets>(t.clone())) {
+        return ctx.err(None, Some("targets"), e);
+    }
     for (list, item) in [("nodes", "node"), ("edges", "edge")] {
         for (i, entry) in value.get(list).and_then(Value::as_array).into_iter().flatten().enumerate() {
             let result = if item == "node" {
@@ -174,6 +184,10 @@ fn build(ctx: &Ctx, spec: &GraphFile, registry: &NodeRegistry) -> Result<Graph, 
     let mut graph = Graph::new();
     graph.name = spec.name.clone();
     graph.description = spec.description.clone();
+    if let Some(targets) = spec.targets {
+        targets.validate().map_err(|e| ctx.err(None, Some(e.field), &e.message))?;
+        graph.targets = Some(targets);
+    }
     for node in &spec.nodes {
         let id = Some(node.id.as_str());
         let built = registry.create(&node.type_id, &node.config).map_err(|e| {
@@ -243,6 +257,7 @@ pub fn to_file(graph: &Graph) -> GraphFile {
         format: FORMAT.to_string(),
         name: graph.name.clone(),
         description: graph.description.clone(),
+        targets: graph.targets,
         nodes,
         edges,
     }

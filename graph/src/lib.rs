@@ -37,6 +37,7 @@ mod param;
 mod processor;
 mod registry;
 mod schedule;
+pub mod targets;
 mod telemetry;
 
 pub use compile::{
@@ -53,6 +54,7 @@ pub use processor::{
 };
 pub use registry::{ConfigField, NodeFactory, NodeRegistry, NodeType};
 pub use schedule::{CompileReport, IoPort, Schedule};
+pub use targets::Targets;
 pub use telemetry::{MeterData, MeterFrame, MeterWriter, TelemetryHub};
 
 #[cfg(test)]

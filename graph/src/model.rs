@@ -158,6 +158,8 @@ pub struct Graph {
     pub name: String,
     /// What the graph is for, saved in graph files.
     pub description: String,
+    /// What the graph's output should measure, saved in graph files.
+    pub targets: Option<crate::targets::Targets>,
 }
 
 fn valid_id(id: &str) -> bool {

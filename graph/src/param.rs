@@ -30,6 +30,10 @@ pub enum ParamUnit {
     Pan,
     /// 0 … 1 as a fraction.
     Fraction,
+    /// Loudness per ITU-R BS.1770 (K-weighted dB relative to full scale).
+    Lufs,
+    /// A rate of change in decibels per second (slew limits).
+    DbPerSecond,
 }
 
 impl ParamUnit {
@@ -42,6 +46,8 @@ impl ParamUnit {
             ParamUnit::Ms => "ms",
             ParamUnit::Frames => "frames",
             ParamUnit::Gain => "x",
+            ParamUnit::Lufs => "LUFS",
+            ParamUnit::DbPerSecond => "dB/s",
         }
     }
 }

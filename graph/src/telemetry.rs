@@ -26,6 +26,14 @@ pub enum MeterData {
         /// Gain reduction, dB.
         db: f32,
     },
+    /// Gain applied by a level-setting node (`dynamics.leveler`), in dB:
+    /// positive boosts, negative cuts. Separate from
+    /// [`MeterData::GainReduction`], which is never negative, so that a
+    /// gain-reduction display never has to draw a boost.
+    Gain {
+        /// Applied gain, dB (+ boost, − cut).
+        db: f32,
+    },
     /// Loudness per EBU R128 / ITU-R BS.1770; `-inf` where not yet defined.
     Loudness {
         /// Momentary loudness (400 ms), LUFS.

@@ -119,6 +119,7 @@ pub fn render_with(request: &RenderRequest, registry: &NodeRegistry) -> Result<R
     let graph_inputs = inputs::graph_inputs(&graph);
     inputs::match_inputs(&request.inputs, &graph_inputs)?;
     let output_name = select_output(&graph, request.output.as_deref())?;
+    let targets = graph.targets;
 
     let (sample_rate, audio) = inputs::load_inputs(&request.inputs, &graph_inputs, request.sample_rate)?;
     let stream = StreamInfo::new(f64::from(sample_rate), request.block_size);
@@ -164,6 +165,7 @@ pub fn render_with(request: &RenderRequest, registry: &NodeRegistry) -> Result<R
         render_seconds,
         graph_seconds: run.graph_time.as_secs_f64(),
         loudness: run.loudness(),
+        targets,
         meters: engine.telemetry().snapshot().into_iter().collect(),
     })
 }

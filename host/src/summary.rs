@@ -2,7 +2,7 @@
 //! frame of every meter node.
 
 use crate::wav_out::SampleFormat;
-use mixgraph_graph::{MeterData, MeterFrame};
+use mixgraph_graph::{MeterData, MeterFrame, Targets};
 use std::io::{self, Write};
 use std::path::PathBuf;
 
@@ -42,6 +42,8 @@ pub struct RenderSummary {
     pub graph_seconds: f64,
     /// Loudness of the output.
     pub loudness: Loudness,
+    /// The graph's declared targets, printed with the measurement.
+    pub targets: Option<Targets>,
     /// The latest frame of every meter, by `node.meter` name.
     pub meters: Vec<(String, MeterFrame)>,
 }
@@ -95,6 +97,11 @@ impl RenderSummary {
                 level(l.sample_peak_dbfs, "dBFS")
             )?,
         }
+        if let Some(targets) = &self.targets {
+            for check in targets.check(l.integrated_lufs, l.true_peak_dbtp) {
+                writeln!(out, "target    {check}")?;
+            }
+        }
         for (name, frame) in &self.meters {
             writeln!(out, "meter     {name}: {}", describe_meter(&frame.data))?;
         }
@@ -119,6 +126,7 @@ pub fn describe_meter(data: &MeterData) -> String {
             format!("peak {}, rms {}", levels(peak_db, "dBFS"), levels(rms_db, "dBFS"))
         }
         MeterData::GainReduction { db } => format!("gain reduction {db:.1} dB"),
+        MeterData::Gain { db } => format!("gain {db:+.1} dB"),
         MeterData::Loudness { momentary_lufs, short_term_lufs, integrated_lufs, range_lu, true_peak_dbtp } => format!(
             "integrated {}, short-term {}, momentary {}, range {}, true peak {}",
             level(*integrated_lufs, "LUFS"),
@@ -158,6 +166,8 @@ mod tests {
         assert_eq!(describe_meter(&l), "peak -3.0 / -inf dBFS, rms -6.0 / -7.3 dBFS");
         let c = MeterData::Correlation { correlation: 0.5, balance: -0.25 };
         assert_eq!(describe_meter(&c), "correlation +0.50, balance -0.25");
+        assert_eq!(describe_meter(&MeterData::Gain { db: -2.04 }), "gain -2.0 dB");
+        assert_eq!(describe_meter(&MeterData::Gain { db: 6.0 }), "gain +6.0 dB");
     }
 
     #[test]
@@ -173,6 +183,7 @@ mod tests {
             render_seconds: 0.5,
             graph_seconds: 0.25,
             loudness: Loudness { integrated_lufs: Some(-14.04), true_peak_dbtp: Some(-1.0), sample_peak_dbfs: -1.2 },
+            targets: None,
             meters: Vec::new(),
         };
         let mut text = Vec::new();
@@ -184,5 +195,28 @@ mod tests {
         assert!(text.contains("graph     0.250 s, 8.0x real time"), "{text}");
         assert!(text.contains("-14.0 LUFS integrated, true peak -1.0 dBTP, sample peak -1.2 dBFS"), "{text}");
         assert!(text.contains("64 frames trimmed"), "{text}");
+        assert!(!text.contains("target"), "no targets declared, none printed: {text}");
+    }
+
+    #[test]
+    fn declared_targets_print_measured_value_and_verdict() {
+        let s = RenderSummary {
+            out_path: "master.wav".into(),
+            format: SampleFormat::Wav24,
+            sample_rate: 48_000,
+            channels: 2,
+            frames: 48_000,
+            latency_frames: 0,
+            block_size: 512,
+            render_seconds: 0.1,
+            loudness: Loudness { integrated_lufs: Some(-15.3), true_peak_dbtp: Some(-1.04), sample_peak_dbfs: -1.2 },
+            targets: Some(Targets { integrated_lufs: Some(-14.0), lufs_tolerance_lu: 1.0, true_peak_dbtp: Some(-1.0) }),
+            meters: Vec::new(),
+        };
+        let mut text = Vec::new();
+        s.print(&mut text).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        assert!(text.contains("target    integrated -14.0 ± 1.0 LUFS: measured -15.3 LUFS, MISSED\n"), "{text}");
+        assert!(text.contains("target    true peak ≤ -1.0 dBTP: measured -1.0 dBTP, met\n"), "{text}");
     }
 }

@@ -178,6 +178,24 @@ fn render_through_a_gain_graph_is_exact_in_wav32f() {
 }
 
 #[test]
+fn declared_targets_are_reported_met_or_missed() {
+    // GAIN_GRAPH with targets: its output (997 Hz at -12 dBFS left, -18 right)
+    // reads about -14.1 LUFS and -12.0 dBTP.
+    let graph = GAIN_GRAPH.replacen(
+        r#""nodes""#,
+        r#""targets": {"integrated_lufs": -14, "true_peak_dbtp": -20},
+  "nodes""#,
+        1,
+    );
+    let f = Fixture::new(&graph);
+    let text = ok(f.render(&f.path("out.wav"), &[]));
+    assert!(text.contains("target    integrated -14.0 ± 1.0 LUFS: measured -14.1 LUFS, met\n"), "{text}");
+    assert!(text.contains("target    true peak ≤ -20.0 dBTP: measured -12.0 dBTP, MISSED\n"), "{text}");
+    let plain = ok(Fixture::new(GAIN_GRAPH).render(&f.path("plain.wav"), &[]));
+    assert!(!plain.contains("target"), "{plain}");
+}
+
+#[test]
 fn set_changes_the_result() {
     let f = Fixture::new(GAIN_GRAPH);
     let out = f.path("out.wav");

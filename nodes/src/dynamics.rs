@@ -1,5 +1,6 @@
-//! Dynamics: compressors, limiters, gates and de-essers. Each publishes its gain reduction as
-//! telemetry (`<node>.gain_reduction`).
+//! Dynamics: compressors, limiters, gates, de-essers and the loudness leveler. Each publishes
+//! its gain reduction as telemetry (`<node>.gain_reduction`); the leveler, which boosts as well
+//! as cuts, publishes its signed gain (`<node>.gain`).
 
 use mixgraph_graph::NodeType;
 pub mod limiter;
@@ -19,6 +20,9 @@ mod deesser_node;
 pub mod crossover;
 mod multiband_node;
 
+pub mod leveler;
+mod leveler_node;
+
 /// Registry entries of the family.
 pub fn node_types() -> Vec<NodeType> {
     vec![
@@ -27,5 +31,6 @@ pub fn node_types() -> Vec<NodeType> {
         gate_node::node_type(),
         deesser_node::node_type(),
         multiband_node::node_type(),
+        leveler_node::node_type(),
     ]
 }

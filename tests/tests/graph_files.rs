@@ -92,6 +92,61 @@ fn each_mistake_gets_a_message_naming_file_node_and_field() {
     }
 }
 
+fn with_targets(targets: &str) -> String {
+    format!(
+        r#"{{"format": "mixgraph/1", "targets": {targets}, "nodes": [{IO}], "edges": [{{"from": "in", "to": "out"}}]}}"#
+    )
+}
+
+#[test]
+fn bad_targets_name_the_file_and_the_field() {
+    let cases = [
+        (
+            with_targets(r#"{"integrated_lufs": -14, "true_peak_dbtp": 0.5}"#),
+            "song.json: targets.true_peak_dbtp: 0.5 is out of range (-60 to 0 dBTP)",
+        ),
+        (
+            with_targets(r#"{"integrated_lufs": 3}"#),
+            "song.json: targets.integrated_lufs: 3 is out of range (-70 to 0 LUFS)",
+        ),
+        (
+            with_targets(r#"{"integrated_lufs": -14, "lufs_tolerance_lu": 0}"#),
+            "song.json: targets.lufs_tolerance_lu: 0 is out of range (above 0, at most 10 LU)",
+        ),
+        (
+            with_targets(r#"{"integrated_lufs": -14, "lufs_tolerance_lu": -1}"#),
+            "song.json: targets.lufs_tolerance_lu: -1 is out of range (above 0, at most 10 LU)",
+        ),
+        (with_targets("{}"), "song.json: targets: declares no target (give integrated_lufs, true_peak_dbtp or both)"),
+        (
+            with_targets(r#"{"lufs": -14}"#),
+            "song.json: targets: unknown field `lufs`, expected one of `integrated_lufs`, `lufs_tolerance_lu`, `true_peak_dbtp`",
+        ),
+        (
+            with_targets(r#"{"integrated_lufs": "loud"}"#),
+            "song.json: targets: invalid type: string \"loud\", expected f64",
+        ),
+    ];
+    for (json, expected) in cases {
+        assert_eq!(load_err(&json), expected, "for {json}");
+    }
+}
+
+#[test]
+fn targets_are_optional_and_round_trip() {
+    let registry = mixgraph_nodes::registry();
+    let without = file::load_str(&graph(IO, r#"{"from": "in", "to": "out"}"#), "a.json", &registry).unwrap();
+    assert_eq!(without.targets, None);
+    assert!(!serde_json::to_string(&file::to_file(&without)).unwrap().contains("targets"));
+    let json = with_targets(r#"{"integrated_lufs": -9.5, "true_peak_dbtp": -1}"#);
+    let with = file::load_str(&json, "b.json", &registry).unwrap();
+    let t = with.targets.expect("targets kept");
+    assert_eq!((t.integrated_lufs, t.lufs_tolerance_lu, t.true_peak_dbtp), (Some(-9.5), 1.0, Some(-1.0)));
+    let written = serde_json::to_string(&file::to_file(&with)).unwrap();
+    let again = file::load_str(&written, "c.json", &registry).unwrap();
+    assert_eq!(again.targets, Some(t));
+}
+
 #[test]
 fn an_unreadable_file_names_its_path() {
     let err =
