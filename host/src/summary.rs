@@ -209,6 +209,7 @@ mod tests {
             latency_frames: 0,
             block_size: 512,
             render_seconds: 0.1,
+            graph_seconds: 0.05,
             loudness: Loudness { integrated_lufs: Some(-15.3), true_peak_dbtp: Some(-1.04), sample_peak_dbfs: -1.2 },
             targets: Some(Targets { integrated_lufs: Some(-14.0), lufs_tolerance_lu: 1.0, true_peak_dbtp: Some(-1.0) }),
             meters: Vec::new(),
