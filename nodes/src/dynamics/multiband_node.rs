@@ -256,6 +256,18 @@ impl MultibandProcessor {
     }
 }
 
+/// Scales a band's signal `x` in place by its contribution factor
+/// `w·(1 + mix·(wet − 1))`, `wet = 1 + active·(g·makeup − 1)`, with `g` from
+/// the reduction in dB. Vectorised (AVX2 when the CPU has it).
+#[multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+avx"))]
+fn apply_band_gain(x: &mut [f32], reduction_db: &[f32], [makeup, active, weight, mix]: [&[f32]; 4]) {
+    let params = makeup.iter().zip(active).zip(weight.iter().zip(mix));
+    for ((x, r), ((m, a), (w, mx))) in x.iter_mut().zip(reduction_db).zip(params) {
+        let wet = 1.0 + a * (fast_math::db_to_gain(-r) * m - 1.0);
+        *x *= w * (1.0 + mx * (wet - 1.0));
+    }
+}
+
 impl MultibandProcessor {
     /// Splits `n` frames from `start`, runs every band's compressor and
     /// meters, and leaves each band's contribution in `split`.
@@ -304,11 +316,7 @@ impl MultibandProcessor {
             band.weight.fill(weight);
             // contribution = w·(1 + mix·(wet − 1))·x with wet = 1 + active·(g·makeup − 1).
             for (x, g) in [(&mut *x0, &*g0), (&mut *x1, &*g1)].into_iter().take(ch) {
-                let params = makeup.iter().zip(active.iter()).zip(weight.iter().zip(mix.iter()));
-                for ((x, r), ((m, a), (w, mx))) in x.iter_mut().zip(g.iter()).zip(params) {
-                    let wet = 1.0 + a * (fast_math::db_to_gain(-r) * m - 1.0);
-                    *x *= w * (1.0 + mx * (wet - 1.0));
-                }
+                apply_band_gain(x, g, [makeup, active, weight, mix]);
             }
         }
         self.meter.push_block(total_max, first_position);
