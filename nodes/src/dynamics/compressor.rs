@@ -414,6 +414,21 @@ impl DelayLine {
         }
     }
 
+    /// Delays `input` into `output` (the shorter length of the two). A
+    /// zero-length line copies.
+    pub fn process(&mut self, input: &[f32], output: &mut [f32]) {
+        if self.buffer.is_empty() {
+            let n = input.len().min(output.len());
+            if let (Some(o), Some(i)) = (output.get_mut(..n), input.get(..n)) {
+                o.copy_from_slice(i);
+            }
+            return;
+        }
+        for (y, x) in output.iter_mut().zip(input) {
+            *y = self.push(*x);
+        }
+    }
+
     /// Fills the line with silence.
     pub fn clear(&mut self) {
         self.buffer.fill(0.0);

@@ -83,7 +83,8 @@ struct CompressorProcessor {
     /// Per-frame largest reduction over the channels, for the meter.
     frame_max: Vec<f32>,
     /// Per-frame make-up gain and mix for the current chunk.
-    makeup_mix: Vec<(f32, f32)>,
+    makeup_values: Vec<f32>,
+    mix_values: Vec<f32>,
     meter: ReductionMeter,
 }
 
@@ -132,7 +133,8 @@ impl Node for CompressorNode {
             mix: Smoother::new(MIX_SMOOTHING, sr, params[MIX]),
             gains: [vec![0.0; block], vec![0.0; block]],
             frame_max: vec![0.0; block],
-            makeup_mix: vec![(1.0, 1.0); block],
+            makeup_values: vec![1.0; block],
+            mix_values: vec![1.0; block],
             meter: ReductionMeter::new(ctx),
             params,
         };
@@ -145,12 +147,22 @@ impl Node for CompressorNode {
     }
 }
 
+/// `y = dry + mix·(dry·gain·makeup − dry)` in place over a chunk (mix = 0
+/// leaves `dry` bit-exact), flushed. Vectorised (AVX2 when available).
+#[multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+avx"))]
+fn apply_gain(dry: &mut [f32], gains: &[f32], makeup: &[f32], mix: &[f32]) {
+    for ((y, g), (m, mx)) in dry.iter_mut().zip(gains).zip(makeup.iter().zip(mix)) {
+        let d = *y;
+        *y = flush(d + mx * (d * (g * m) - d));
+    }
+}
+
 impl CompressorProcessor {
     /// Computes gains for `n` frames starting at `start` and writes the output.
     fn process_chunk(&mut self, io: &mut ProcBuffers<'_, '_>, start: usize, n: usize, frame_position: u64) {
         let ch = self.channels;
         let external = self.params[SIDECHAIN] >= 0.5;
-        let n = n.min(self.frame_max.len()).min(self.makeup_mix.len());
+        let n = n.min(self.frame_max.len()).min(self.makeup_values.len()).min(self.mix_values.len());
         let detect_port = |c: usize| if external { ch + c } else { c };
         let window = |port: usize| io.input(port).get(start..start + n).unwrap_or(&[]);
         let detect = [window(detect_port(0)), if ch > 1 { window(detect_port(1)) } else { &[] }];
@@ -171,24 +183,21 @@ impl CompressorProcessor {
         for g in g0.iter_mut().chain(g1.iter_mut()) {
             *g = fast_math::db_to_gain(-*g);
         }
-        for slot in self.makeup_mix.iter_mut().take(n) {
-            *slot = (self.makeup.next(), self.mix.next());
-        }
+        let (Some(makeup), Some(mix)) = (self.makeup_values.get_mut(..n), self.mix_values.get_mut(..n)) else { return };
+        self.makeup.fill(makeup);
+        self.mix.fill(mix);
         for c in 0..ch {
-            let input = io.input(c);
-            let (Some(output), Some(delay), Some(gains)) =
-                (io.outputs.get_mut(c), self.delays.get_mut(c), self.gains.get(c))
-            else {
+            let input = io.input(c).get(start..start + n).unwrap_or(&[]);
+            let (Some(output), Some(delay), Some(gains)) = (
+                io.outputs.get_mut(c).and_then(|o| o.get_mut(start..start + n)),
+                self.delays.get_mut(c),
+                self.gains.get(c),
+            ) else {
                 continue;
             };
-            let frames = output.iter_mut().skip(start).take(n);
-            for (i, (y, (gain, &(makeup, mix)))) in frames.zip(gains.iter().zip(&self.makeup_mix)).enumerate() {
-                let dry = delay.push(input.get(start + i).copied().unwrap_or(0.0));
-                let gain = gain * makeup;
-                // mix = 0 leaves `dry` bit-exact.
-                let v = dry + mix * (dry * gain - dry);
-                *y = flush(v);
-            }
+            // The dry path: the input delayed by the lookahead.
+            delay.process(input, output);
+            apply_gain(output, gains, makeup, mix);
         }
     }
 

@@ -31,7 +31,7 @@
 
 use super::compressor::{GainComputer, MAX_CHANNELS, time_coef};
 use super::gate::{PeakHold, branch, level_db};
-use crate::eq::biquad::{BiquadCoefs, BiquadState, FilterKind};
+use crate::eq::biquad::{BiquadCoefs, FilterKind, PairSection};
 use std::f64::consts::FRAC_1_SQRT_2;
 
 /// Where the reduction applies.
@@ -131,8 +131,9 @@ pub struct Deesser {
     attack: f64,
     release: f64,
     crossover: Crossover,
-    low: [[BiquadState; 2]; MAX_CHANNELS],
-    high: [[BiquadState; 2]; MAX_CHANNELS],
+    /// The two cascaded sections of each band, both channels per section.
+    low: [PairSection; 2],
+    high: [PairSection; 2],
     peak: PeakHold,
     envelope: f64,
 }
@@ -181,32 +182,62 @@ impl Deesser {
     }
 
     /// Processes one frame (missing channels read as silence); returns the
-    /// output frame and the smoothed gain reduction in dB (≥ 0).
+    /// output frame and the smoothed gain reduction in dB (≥ 0). The same
+    /// computation as [`Deesser::process_block`] on a one-frame block.
     pub fn tick(&mut self, x: [f32; MAX_CHANNELS]) -> ([f32; MAX_CHANNELS], f64) {
+        let (mut y0, mut y1, mut reduction) = ([0.0f32], [0.0f32], [0.0f32]);
+        self.process_block([&[x[0]], &[x[1]]], [&mut y0, &mut y1], &mut reduction);
+        ([y0[0], y1[0]], f64::from(reduction[0]))
+    }
+
+    /// Processes a block: `output[ch][i]` for `input[ch][i]` (a missing or
+    /// short channel reads as silence), and the smoothed gain reduction of
+    /// each frame in dB (≥ 0) into `reduction[i]`. The crossover filters both
+    /// channels as paired f64 sections and the recursive state lives in
+    /// locals for the loop. Real-time safe.
+    pub fn process_block(
+        &mut self,
+        input: [&[f32]; MAX_CHANNELS],
+        output: [&mut [f32]; MAX_CHANNELS],
+        reduction: &mut [f32],
+    ) {
         let c = self.crossover;
-        let n = self.channels;
-        let (mut low, mut high) = ([0.0f32; MAX_CHANNELS], [0.0f32; MAX_CHANNELS]);
-        let mut peak = 0.0f64;
-        let states = self.low.iter_mut().zip(self.high.iter_mut());
-        for ((([l0, l1], [h0, h1]), input), (lo, hi)) in states.zip(x).zip(low.iter_mut().zip(&mut high)).take(n) {
+        let stereo = self.channels > 1;
+        let (settings, attack, release) = (self.settings, self.attack, self.release);
+        let (mut low, mut high, mut envelope) = (self.low, self.high, self.envelope);
+        let [out0, out1] = output;
+        let frames = reduction.len().min(out0.len());
+        for i in 0..frames {
             // A non-finite sample would latch the crossover filters at NaN for good.
-            let input = if input.is_finite() { input } else { 0.0 };
-            *lo = l1.tick(&c.low, l0.tick(&c.low, input));
-            *hi = h1.tick(&c.high, h0.tick(&c.high, input));
-            peak = peak.max(f64::from(*hi).abs());
-        }
-        let target = self.settings.reduction_db(level_db(self.peak.tick(peak)));
-        self.envelope = branch(self.envelope, target, self.attack, self.release);
-        let gain = crate::fast_math::db_to_gain(-self.envelope as f32);
-        let mut out = [0.0f32; MAX_CHANNELS];
-        for (((y, input), lo), hi) in out.iter_mut().zip(x).zip(low).zip(high).take(n) {
-            *y = match (self.settings.listen, self.settings.mode) {
-                (true, _) => hi,
-                (false, Mode::Split) => lo + gain * hi,
-                (false, Mode::Wide) => gain * input,
+            let sample = |d: &[f32]| d.get(i).copied().filter(|x| x.is_finite()).map_or(0.0, f64::from);
+            let x = [sample(input[0]), if stereo { sample(input[1]) } else { 0.0 }];
+            let [l0, l1] = &mut low;
+            let [h0, h1] = &mut high;
+            let lo = l1.tick(&c.low, l0.tick(&c.low, x));
+            let hi = h1.tick(&c.high, h0.tick(&c.high, x));
+            let peak = if stereo { hi[0].abs().max(hi[1].abs()) } else { hi[0].abs() };
+            let target = settings.reduction_db(level_db(self.peak.tick(peak)));
+            envelope = branch(envelope, target, attack, release);
+            let gain = f64::from(crate::fast_math::db_to_gain(-envelope as f32));
+            let y = |ch: usize| match (settings.listen, settings.mode) {
+                (true, _) => hi[ch],
+                (false, Mode::Split) => lo[ch] + gain * hi[ch],
+                (false, Mode::Wide) => gain * x[ch],
             };
+            if let Some(v) = out0.get_mut(i) {
+                *v = y(0) as f32;
+            }
+            if let Some(v) = out1.get_mut(i) {
+                *v = if stereo { y(1) as f32 } else { 0.0 };
+            }
+            if let Some(r) = reduction.get_mut(i) {
+                *r = envelope as f32;
+            }
         }
-        (out, self.envelope)
+        for section in low.iter_mut().chain(high.iter_mut()) {
+            section.flush();
+        }
+        (self.low, self.high, self.envelope) = (low, high, envelope);
     }
 }
 

@@ -52,6 +52,8 @@ struct DeesserProcessor {
     kernel: Deesser,
     channels: usize,
     meter: ReductionMeter,
+    /// Per frame of the current chunk: the reduction in dB.
+    reductions: Vec<f32>,
 }
 
 impl Node for DeesserNode {
@@ -82,6 +84,7 @@ impl Node for DeesserNode {
             kernel: Deesser::new(settings_from(&params), ctx.stream.sample_rate, self.channels),
             channels: self.channels,
             meter: ReductionMeter::new(ctx),
+            reductions: vec![0.0; ctx.stream.max_block_frames.max(1)],
             params,
         };
         Ok(Prepared::new(processor))
@@ -105,18 +108,26 @@ impl Processor for DeesserProcessor {
             self.kernel.set_settings(settings_from(&self.params));
         }
         let ch = self.channels;
-        for i in 0..info.frames {
-            let mut x = [0.0f32; MAX_CHANNELS];
-            for (c, v) in x.iter_mut().enumerate().take(ch) {
-                *v = io.input(c).get(i).copied().unwrap_or(0.0);
+        let chunk = self.reductions.len().max(1);
+        let mut start = 0;
+        while start < info.frames {
+            let n = chunk.min(info.frames - start);
+            let window = |c: usize| io.inputs.get(c).and_then(|i| i.get(start..start + n)).unwrap_or(&[]);
+            let input = [window(0), if ch > 1 { window(1) } else { &[] }];
+            let (first, rest) = io.outputs.split_at_mut(1.min(io.outputs.len()));
+            let mut out = [&mut [][..], &mut [][..]];
+            for (slot, o) in out.iter_mut().zip(first.iter_mut().chain(rest.iter_mut())) {
+                *slot = o.get_mut(start..start + n).unwrap_or(&mut []);
             }
-            let (y, reduction) = self.kernel.tick(x);
-            self.meter.push(reduction as f32, info.frame_position + i as u64 + 1);
-            for (c, v) in y.iter().enumerate().take(ch) {
-                if let Some(out) = io.outputs.get_mut(c).and_then(|out| out.get_mut(i)) {
-                    *out = crate::common::flush(*v);
+            let Some(reduction) = self.reductions.get_mut(..n) else { break };
+            self.kernel.process_block(input, out, reduction);
+            self.meter.push_block(reduction, info.frame_position + start as u64 + 1);
+            for o in io.outputs.iter_mut().take(ch) {
+                for v in o.iter_mut().skip(start).take(n) {
+                    *v = crate::common::flush(*v);
                 }
             }
+            start += n;
         }
         ProcessStatus::Modified
     }
