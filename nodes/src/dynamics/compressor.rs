@@ -234,6 +234,12 @@ impl Compressor {
         }
     }
 
+    /// Changes only the static curve (threshold, ratio, knee), for
+    /// per-sub-block parameter smoothing. Real-time safe.
+    pub fn set_curve(&mut self, curve: GainComputer) {
+        self.settings.curve = curve;
+    }
+
     /// Clears the high-pass, RMS and envelope state.
     pub fn reset(&mut self) {
         self.hp_state = PairSection::default();

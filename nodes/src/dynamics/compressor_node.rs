@@ -36,6 +36,12 @@ const PARAM_COUNT: usize = 13;
 const MAKEUP_SMOOTHING: Smoothing = Smoothing::Logarithmic { ms: 20.0 };
 /// Dry/wet mix is smoothed linearly.
 const MIX_SMOOTHING: Smoothing = Smoothing::Linear { ms: 20.0 };
+/// Threshold and knee (dB) glide linearly, the ratio geometrically, so a
+/// change never steps the gain by more than the curve moves in 20 ms.
+const CURVE_DB_SMOOTHING: Smoothing = Smoothing::Linear { ms: 20.0 };
+const RATIO_SMOOTHING: Smoothing = Smoothing::Logarithmic { ms: 20.0 };
+/// Frames between static-curve updates while it glides.
+const CURVE_STEP: usize = 16;
 
 /// A compressor with `channels` (1 or 2) channels on `in`, `sidechain` and `out`.
 pub struct CompressorNode {
@@ -77,6 +83,8 @@ struct CompressorProcessor {
     delays: Vec<DelayLine>,
     makeup: Smoother,
     mix: Smoother,
+    /// Threshold, ratio and knee as they glide toward their parameters.
+    curve: [Smoother; 3],
     /// Per channel, per frame of the current chunk: gain reduction in dB,
     /// then the linear gain (without make-up).
     gains: [Vec<f32>; MAX_CHANNELS],
@@ -97,9 +105,9 @@ impl Node for CompressorNode {
             .input(PortDesc::audio("in", ch))
             .input(PortDesc::audio("sidechain", ch))
             .output(PortDesc::audio("out", ch))
-            .param(float("threshold_db", "Threshold", -60.0, 0.0, -18.0, ParamUnit::Db).smoothing(none))
-            .param(float("ratio", "Ratio", 1.0, 20.0, 4.0, ParamUnit::None).log_taper().smoothing(none))
-            .param(float("knee_db", "Knee", 0.0, 24.0, 6.0, ParamUnit::Db).smoothing(none))
+            .param(float("threshold_db", "Threshold", -60.0, 0.0, -18.0, ParamUnit::Db).smoothing(CURVE_DB_SMOOTHING))
+            .param(float("ratio", "Ratio", 1.0, 20.0, 4.0, ParamUnit::None).log_taper().smoothing(RATIO_SMOOTHING))
+            .param(float("knee_db", "Knee", 0.0, 24.0, 6.0, ParamUnit::Db).smoothing(CURVE_DB_SMOOTHING))
             .param(float("attack_ms", "Attack", 0.1, 200.0, 10.0, ParamUnit::Ms).log_taper().smoothing(none))
             .param(float("release_ms", "Release", 5.0, 2000.0, 100.0, ParamUnit::Ms).log_taper().smoothing(none))
             .param(ParamDesc::choice("detector", "Detector", &Detector::NAMES, 0))
@@ -131,6 +139,11 @@ impl Node for CompressorNode {
             delays: (0..self.channels).map(|_| DelayLine::new(latency)).collect(),
             makeup: Smoother::new(MAKEUP_SMOOTHING, sr, makeup_gain(&params)),
             mix: Smoother::new(MIX_SMOOTHING, sr, params[MIX]),
+            curve: [
+                Smoother::new(CURVE_DB_SMOOTHING, sr, params[THRESHOLD]),
+                Smoother::new(RATIO_SMOOTHING, sr, params[RATIO]),
+                Smoother::new(CURVE_DB_SMOOTHING, sr, params[KNEE]),
+            ],
             gains: [vec![0.0; block], vec![0.0; block]],
             frame_max: vec![0.0; block],
             makeup_values: vec![1.0; block],
@@ -171,7 +184,28 @@ impl CompressorProcessor {
         else {
             return;
         };
-        self.kernel.reduce_block(detect, [&mut *g0, &mut *g1]);
+        if self.curve.iter().all(Smoother::is_settled) {
+            self.kernel.reduce_block(detect, [&mut *g0, &mut *g1]);
+        } else {
+            // Glide the curve in steps of CURVE_STEP frames.
+            let mut at = 0;
+            while at < n {
+                let end = (at + CURVE_STEP).min(n);
+                let [t, r, k] = &mut self.curve;
+                let step = (end - at) as u32;
+                let curve = GainComputer {
+                    threshold_db: f64::from(t.next_step(step)),
+                    ratio: f64::from(r.next_step(step)),
+                    knee_db: f64::from(k.next_step(step)),
+                };
+                self.kernel.set_curve(curve);
+                let [d0, d1] = detect;
+                let parts = [d0.get(at..end).unwrap_or(&[]), d1.get(at..end).unwrap_or(&[])];
+                let (Some(a), Some(b)) = (g0.get_mut(at..end), g1.get_mut(at..end)) else { break };
+                self.kernel.reduce_block(parts, [a, b]);
+                at = end;
+            }
+        }
         if ch > 1 {
             for ((m, a), b) in frame_max.iter_mut().zip(g0.iter()).zip(g1.iter()) {
                 *m = a.max(*b);
@@ -207,8 +241,17 @@ impl CompressorProcessor {
         match index {
             MIX => self.mix.set_target(value),
             LOOKAHEAD | SIDECHAIN => {}
+            THRESHOLD | RATIO | KNEE => {
+                if let Some(s) = self.curve.get_mut(index - THRESHOLD) {
+                    s.set_target(value);
+                }
+                self.makeup.set_target(makeup_gain(&self.params));
+            }
             _ => {
-                self.kernel.set_settings(settings_from(&self.params));
+                // Keep the curve where its glide is; the rest applies now.
+                let mut settings = settings_from(&self.params);
+                settings.curve = self.kernel.settings().curve;
+                self.kernel.set_settings(settings);
                 self.makeup.set_target(makeup_gain(&self.params));
             }
         }
@@ -237,6 +280,16 @@ impl Processor for CompressorProcessor {
         }
         self.makeup.jump_to(self.makeup.target());
         self.mix.jump_to(self.mix.target());
+        for s in &mut self.curve {
+            s.jump_to(s.target());
+        }
+        let [t, r, k] = &self.curve;
+        let curve = GainComputer {
+            threshold_db: f64::from(t.value()),
+            ratio: f64::from(r.value()),
+            knee_db: f64::from(k.value()),
+        };
+        self.kernel.set_curve(curve);
         self.meter.reset();
     }
 }

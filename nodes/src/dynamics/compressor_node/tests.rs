@@ -218,3 +218,33 @@ fn makeup_gains_add_up() {
     let measured = db(f64::from(out[0][4000] / alt[4000]));
     assert!((measured - 9.75).abs() < 1e-3, "{measured}");
 }
+
+/// Largest sample-to-sample change of the gain (dB) when `param` jumps from
+/// `from` to `to` while a constant-level signal is being compressed hard with
+/// a 0.1 ms attack (the envelope then follows the static curve almost at
+/// once, so an unsmoothed parameter would step the gain).
+fn largest_gain_step_db(param: &str, from: f32, to: f32) -> f64 {
+    let h = mono(&[("threshold_db", -20.0), ("ratio", 8.0), ("knee_db", 0.0), ("attack_ms", 0.1), (param, from)]);
+    let (mut engine, mut ex) = h.engine();
+    let x = alternating(&[(0.5, 48_000)]);
+    let first = run(&mut ex, &[x[..24_000].to_vec(), vec![0.0; 24_000]], &[512]);
+    engine.set_param(&format!("node.{param}"), to).unwrap();
+    let second = run(&mut ex, &[x[24_000..].to_vec(), vec![0.0; 24_000]], &[512]);
+    let out: Vec<f32> = first[0].iter().chain(&second[0]).copied().collect();
+    let gain_db: Vec<f64> = x.iter().zip(&out).map(|(a, b)| db(f64::from(b.abs()) / f64::from(a.abs()))).collect();
+    let total = (gain_db[47_999] - gain_db[23_999]).abs();
+    assert!(total > 5.0, "{param} {from} → {to} moves the gain by {total:.2} dB");
+    gain_db[20_000..].windows(2).map(|w| (w[1] - w[0]).abs()).fold(0.0, f64::max)
+}
+
+#[test]
+fn threshold_ratio_and_knee_glide_instead_of_stepping() {
+    // At a −6 dBFS level, threshold −20 → −40 dB moves the gain by 17.5 dB and
+    // ratio 8 → 1.5 by 7.6 dB; unsmoothed, the 0.1 ms attack would take a
+    // fifth of that in the first sample. Smoothed, it spreads over 20 ms.
+    for (param, from, to) in [("threshold_db", -20.0, -40.0), ("ratio", 8.0, 1.5), ("threshold_db", -40.0, -12.0)] {
+        let step = largest_gain_step_db(param, from, to);
+        println!("{param} {from} → {to}: largest per-sample gain step {step:.4} dB");
+        assert!(step < 0.5, "{param}: gain stepped by {step} dB");
+    }
+}
