@@ -10,6 +10,7 @@ mod true_peak;
 
 pub mod compressor;
 mod compressor_node;
+mod curve_glide;
 
 pub mod gate;
 mod gate_node;

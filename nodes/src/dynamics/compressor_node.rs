@@ -9,6 +9,7 @@
 //! attack/release envelope smooths anyway.
 
 use super::compressor::{Compressor, DelayLine, Detector, GainComputer, MAX_CHANNELS, Settings};
+use super::curve_glide::{CURVE_DB_SMOOTHING, CurveGlide, RATIO_SMOOTHING};
 use super::reduction_meter::ReductionMeter;
 use crate::common::{db_to_gain, flush, ms_to_frames};
 use crate::fast_math;
@@ -36,12 +37,6 @@ const PARAM_COUNT: usize = 13;
 const MAKEUP_SMOOTHING: Smoothing = Smoothing::Logarithmic { ms: 20.0 };
 /// Dry/wet mix is smoothed linearly.
 const MIX_SMOOTHING: Smoothing = Smoothing::Linear { ms: 20.0 };
-/// Threshold and knee (dB) glide linearly, the ratio geometrically, so a
-/// change never steps the gain by more than the curve moves in 20 ms.
-const CURVE_DB_SMOOTHING: Smoothing = Smoothing::Linear { ms: 20.0 };
-const RATIO_SMOOTHING: Smoothing = Smoothing::Logarithmic { ms: 20.0 };
-/// Frames between static-curve updates while it glides.
-const CURVE_STEP: usize = 16;
 
 /// A compressor with `channels` (1 or 2) channels on `in`, `sidechain` and `out`.
 pub struct CompressorNode {
@@ -84,7 +79,7 @@ struct CompressorProcessor {
     makeup: Smoother,
     mix: Smoother,
     /// Threshold, ratio and knee as they glide toward their parameters.
-    curve: [Smoother; 3],
+    curve: CurveGlide,
     /// Per channel, per frame of the current chunk: gain reduction in dB,
     /// then the linear gain (without make-up).
     gains: [Vec<f32>; MAX_CHANNELS],
@@ -139,11 +134,7 @@ impl Node for CompressorNode {
             delays: (0..self.channels).map(|_| DelayLine::new(latency)).collect(),
             makeup: Smoother::new(MAKEUP_SMOOTHING, sr, makeup_gain(&params)),
             mix: Smoother::new(MIX_SMOOTHING, sr, params[MIX]),
-            curve: [
-                Smoother::new(CURVE_DB_SMOOTHING, sr, params[THRESHOLD]),
-                Smoother::new(RATIO_SMOOTHING, sr, params[RATIO]),
-                Smoother::new(CURVE_DB_SMOOTHING, sr, params[KNEE]),
-            ],
+            curve: CurveGlide::new(settings_from(&params).curve, sr),
             gains: [vec![0.0; block], vec![0.0; block]],
             frame_max: vec![0.0; block],
             makeup_values: vec![1.0; block],
@@ -184,28 +175,7 @@ impl CompressorProcessor {
         else {
             return;
         };
-        if self.curve.iter().all(Smoother::is_settled) {
-            self.kernel.reduce_block(detect, [&mut *g0, &mut *g1]);
-        } else {
-            // Glide the curve in steps of CURVE_STEP frames.
-            let mut at = 0;
-            while at < n {
-                let end = (at + CURVE_STEP).min(n);
-                let [t, r, k] = &mut self.curve;
-                let step = (end - at) as u32;
-                let curve = GainComputer {
-                    threshold_db: f64::from(t.next_step(step)),
-                    ratio: f64::from(r.next_step(step)),
-                    knee_db: f64::from(k.next_step(step)),
-                };
-                self.kernel.set_curve(curve);
-                let [d0, d1] = detect;
-                let parts = [d0.get(at..end).unwrap_or(&[]), d1.get(at..end).unwrap_or(&[])];
-                let (Some(a), Some(b)) = (g0.get_mut(at..end), g1.get_mut(at..end)) else { break };
-                self.kernel.reduce_block(parts, [a, b]);
-                at = end;
-            }
-        }
+        self.curve.reduce_block(&mut self.kernel, detect, [&mut *g0, &mut *g1]);
         if ch > 1 {
             for ((m, a), b) in frame_max.iter_mut().zip(g0.iter()).zip(g1.iter()) {
                 *m = a.max(*b);
@@ -242,9 +212,7 @@ impl CompressorProcessor {
             MIX => self.mix.set_target(value),
             LOOKAHEAD | SIDECHAIN => {}
             THRESHOLD | RATIO | KNEE => {
-                if let Some(s) = self.curve.get_mut(index - THRESHOLD) {
-                    s.set_target(value);
-                }
+                self.curve.set_target(settings_from(&self.params).curve);
                 self.makeup.set_target(makeup_gain(&self.params));
             }
             _ => {
@@ -280,16 +248,7 @@ impl Processor for CompressorProcessor {
         }
         self.makeup.jump_to(self.makeup.target());
         self.mix.jump_to(self.mix.target());
-        for s in &mut self.curve {
-            s.jump_to(s.target());
-        }
-        let [t, r, k] = &self.curve;
-        let curve = GainComputer {
-            threshold_db: f64::from(t.value()),
-            ratio: f64::from(r.value()),
-            knee_db: f64::from(k.value()),
-        };
-        self.kernel.set_curve(curve);
+        self.curve.jump(&mut self.kernel);
         self.meter.reset();
     }
 }

@@ -26,6 +26,7 @@
 
 use super::compressor::{Compressor, Detector, GainComputer, MAX_CHANNELS, Settings};
 use super::crossover::{BandSplitter, MAX_BANDS, MAX_CROSSOVERS};
+use super::curve_glide::{CURVE_DB_SMOOTHING, CurveGlide, RATIO_SMOOTHING};
 use super::reduction_meter::ReductionMeter;
 use crate::common::{db_to_gain, flush};
 use crate::fast_math;
@@ -106,6 +107,8 @@ fn retarget(s: &mut Smoother, target: f32) {
 
 struct Band {
     kernel: Compressor,
+    /// The band's threshold, ratio and (shared) knee, gliding.
+    curve: CurveGlide,
     makeup: Smoother,
     /// 1 = compressing, 0 = bypassed.
     active: Smoother,
@@ -158,8 +161,15 @@ impl Node for MultibandNode {
             let id = |s: &str| format!("band{b}_{s}");
             let name = |s: &str| format!("Band {b} {s}");
             info = info
-                .param(float(&id("threshold_db"), &name("threshold"), -60.0, 0.0, -20.0, ParamUnit::Db).smoothing(none))
-                .param(float(&id("ratio"), &name("ratio"), 1.0, 20.0, 2.0, ParamUnit::None).log_taper().smoothing(none))
+                .param(
+                    float(&id("threshold_db"), &name("threshold"), -60.0, 0.0, -20.0, ParamUnit::Db)
+                        .smoothing(CURVE_DB_SMOOTHING),
+                )
+                .param(
+                    float(&id("ratio"), &name("ratio"), 1.0, 20.0, 2.0, ParamUnit::None)
+                        .log_taper()
+                        .smoothing(RATIO_SMOOTHING),
+                )
                 .param(
                     float(&id("attack_ms"), &name("attack"), 0.1, 200.0, 10.0, ParamUnit::Ms)
                         .log_taper()
@@ -193,6 +203,7 @@ impl Node for MultibandNode {
         for (b, slot) in bands.iter_mut().enumerate().take(self.bands) {
             *slot = Some(Band {
                 kernel: Compressor::new(band_settings(&params, b), sr, self.channels),
+                curve: CurveGlide::new(band_settings(&params, b).curve, sr),
                 makeup: Smoother::new(MAKEUP_SMOOTHING, sr, db_to_gain(band_param(&params, b, MAKEUP))),
                 active: Smoother::new(SWITCH_SMOOTHING, sr, 1.0),
                 weight: Smoother::new(SWITCH_SMOOTHING, sr, 1.0),
@@ -247,7 +258,11 @@ impl MultibandProcessor {
             _ => {
                 for (b, band) in self.bands.iter_mut().enumerate() {
                     let Some(band) = band else { continue };
-                    band.kernel.set_settings(band_settings(&self.params, b));
+                    // The curve glides; attack and release apply now.
+                    let mut settings = band_settings(&self.params, b);
+                    band.curve.set_target(settings.curve);
+                    settings.curve = band.kernel.settings().curve;
+                    band.kernel.set_settings(settings);
                     retarget(&mut band.makeup, db_to_gain(band_param(&self.params, b, MAKEUP)));
                 }
                 self.update_switches();
@@ -293,7 +308,7 @@ impl MultibandProcessor {
                 continue;
             };
             let detect: [&[f32]; MAX_CHANNELS] = [x0, if ch > 1 { x1 } else { &[] }];
-            band.kernel.reduce_block(detect, [&mut *g0, &mut *g1]);
+            band.curve.reduce_block(&mut band.kernel, detect, [&mut *g0, &mut *g1]);
             if ch > 1 {
                 for ((m, a), b) in band_max.iter_mut().zip(g0.iter()).zip(g1.iter()) {
                     *m = a.max(*b);
@@ -362,6 +377,7 @@ impl Processor for MultibandProcessor {
         self.splitter.reset();
         for band in self.bands.iter_mut().flatten() {
             band.kernel.reset();
+            band.curve.jump(&mut band.kernel);
             band.makeup.jump_to(band.makeup.target());
             band.active.jump_to(band.active.target());
             band.weight.jump_to(band.weight.target());

@@ -201,3 +201,24 @@ fn multiband_solo_with_3_bands() {
         assert!(if heard { gain.abs() <= 0.5 } else { gain <= -24.0 }, "{hz} Hz: {gain} dB");
     }
 }
+
+#[test]
+fn band_threshold_glides_instead_of_stepping() {
+    // A Nyquist-rate square lives wholly in band 4 (its high-pass and the
+    // all-passes have unit magnitude at Nyquist), so |out|/|in| is band 4's
+    // gain sample by sample. A 0.1 ms attack makes the envelope follow the
+    // curve almost at once: an unsmoothed threshold would step the gain.
+    let h = harness(1, 4, &[("band4_threshold_db", -20.0), ("band4_ratio", 8.0), ("band4_attack_ms", 0.1)]);
+    let (mut engine, mut ex) = h.engine();
+    let x: Vec<f32> = (0..48_000).map(|i| if i % 2 == 0 { 0.5 } else { -0.5 }).collect();
+    let first = run(&mut ex, &[x[..24_000].to_vec()], &[512]);
+    engine.set_param("node.band4_threshold_db", -40.0).unwrap();
+    let second = run(&mut ex, &[x[24_000..].to_vec()], &[512]);
+    let out: Vec<f32> = first[0].iter().chain(&second[0]).copied().collect();
+    let gain_db: Vec<f64> = out.iter().map(|y| 20.0 * (f64::from(y.abs()) / 0.5).log10()).collect();
+    let moved = gain_db[23_999] - gain_db[47_999];
+    let step = gain_db[20_000..].windows(2).map(|w| (w[1] - w[0]).abs()).fold(0.0, f64::max);
+    println!("band 4 threshold −20 → −40 dB: gain moves {moved:.2} dB, largest per-sample step {step:.4} dB");
+    assert!(moved > 10.0, "the threshold change compresses harder: {moved} dB");
+    assert!(step < 0.5, "gain stepped by {step} dB");
+}
