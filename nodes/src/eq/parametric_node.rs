@@ -7,8 +7,11 @@
 //!   is skipped, its smoothers jump straight to new values.
 //! * Frequency and Q move with 20 ms logarithmic smoothing, gain with 20 ms
 //!   exponential smoothing (as `filter.biquad`). While a band's values move its
-//!   coefficients are recomputed every [`COEF_UPDATE_FRAMES`] frames; once
-//!   settled they are never recomputed.
+//!   coefficients are recomputed every [`COEF_UPDATE_FRAMES`] frames and
+//!   interpolated linearly, sample by sample, from one design to the next (a
+//!   staircase of designs made steep cuts zipper; the straight line between
+//!   two stable sections stays stable, as the region of stable denominators
+//!   is a triangle); once settled they are never recomputed.
 //!   Sub-blocks start at each block's first frame, so a glide rendered with
 //!   other block sizes differs slightly; settled bands are block-size independent.
 //! * The declared tail covers the bands that are on at `prepare` (their
@@ -21,7 +24,7 @@
 //!   `S = (L − R) / 2`, filter one of them and convert back (`L = M + S`,
 //!   `R = M − S`); on a mono input they act as stereo bands.
 
-use super::biquad::{BiquadState, DENORMAL_THRESHOLD};
+use super::biquad::{BiquadCoefs, BiquadState, DENORMAL_THRESHOLD};
 use super::biquad_node::COEF_UPDATE_FRAMES;
 use super::parametric::{BandDesign, BandSettings, BandType, MAX_SECTIONS, Placement, Slope, complex_mul};
 use crate::common::db_to_gain;
@@ -216,7 +219,8 @@ impl Band {
     }
 
     /// Processes one block: in one pass when settled, else in sub-blocks of
-    /// [`COEF_UPDATE_FRAMES`] with a coefficient update before each.
+    /// [`COEF_UPDATE_FRAMES`], each gliding from the previous design to one
+    /// made at its end.
     fn process(&mut self, outputs: &mut [&mut [f32]], frames: usize, sample_rate: f64) {
         if self.settled() {
             self.run(outputs, 0, frames);
@@ -228,10 +232,71 @@ impl Band {
             for s in [&mut self.freq, &mut self.gain, &mut self.q] {
                 s.next_step(n as u32);
             }
+            let previous = self.design;
             self.redesign(sample_rate);
-            self.run(outputs, start, start + n);
+            if previous.sections().len() == self.design.sections().len() {
+                self.run_gliding(outputs, start, start + n, &previous);
+            } else {
+                self.run(outputs, start, start + n);
+            }
             start += n;
         }
+    }
+
+    /// [`Band::run`] with the coefficients moving linearly from `previous`
+    /// (before the first frame) to the current design (at the last frame).
+    fn run_gliding(&mut self, outputs: &mut [&mut [f32]], start: usize, end: usize, previous: &BandDesign) {
+        let (from, to) = (previous.sections(), self.design.sections());
+        let stereo = outputs.len() >= 2;
+        let placement = if stereo { self.placement } else { Placement::Stereo };
+        match (placement, outputs) {
+            (Placement::Stereo, outputs) => {
+                for (states, channel) in self.states.iter_mut().zip(outputs.iter_mut()) {
+                    if let Some(buf) = channel.get_mut(start..end) {
+                        cascade_gliding(from, to, states, buf);
+                    }
+                }
+            }
+            (_, [left, right, ..]) => {
+                let (Some(l), Some(r)) = (left.get_mut(start..end), right.get_mut(start..end)) else { return };
+                for (a, b) in l.iter_mut().zip(r.iter_mut()) {
+                    (*a, *b) = ((*a + *b) * 0.5, (*a - *b) * 0.5);
+                }
+                let target = if placement == Placement::Mid { &mut *l } else { &mut *r };
+                cascade_gliding(from, to, &mut self.states[0], target);
+                for (m, s) in l.iter_mut().zip(r.iter_mut()) {
+                    (*m, *s) = (*m + *s, *m - *s);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Runs `buf` through the cascade with every section's coefficients moving
+/// linearly from `from` (before the first sample) to `to` (at the last).
+fn cascade_gliding(
+    from: &[BiquadCoefs],
+    to: &[BiquadCoefs],
+    states: &mut [BiquadState; MAX_SECTIONS],
+    buf: &mut [f32],
+) {
+    let step = 1.0 / buf.len().max(1) as f64;
+    for (i, x) in buf.iter_mut().enumerate() {
+        let t = (i + 1) as f64 * step;
+        let lerp = |a: f64, b: f64| a + (b - a) * t;
+        let mut v = *x;
+        for ((a, b), state) in from.iter().zip(to).zip(states.iter_mut()) {
+            let c = BiquadCoefs {
+                b0: lerp(a.b0, b.b0),
+                b1: lerp(a.b1, b.b1),
+                b2: lerp(a.b2, b.b2),
+                a1: lerp(a.a1, b.a1),
+                a2: lerp(a.a2, b.a2),
+            };
+            v = state.tick(&c, v);
+        }
+        *x = v;
     }
 }
 

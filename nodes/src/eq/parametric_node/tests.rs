@@ -232,7 +232,9 @@ fn a_frequency_sweep_does_not_zipper_and_lands_on_target() {
             "{label}: largest second difference {step:.2e} (tone {tone_curvature:.2e}), settled difference {worst:e}"
         );
         assert!(out.iter().all(|v| v.is_finite()));
-        assert!(step <= tone_curvature * 4.0, "{label}: second difference {step} vs the tone's {tone_curvature}");
+        // Coefficients glide sample by sample: the swept tone is as smooth as
+        // the tone itself (the 16-frame staircase this replaced reached 3×).
+        assert!(step <= tone_curvature * 1.1, "{label}: second difference {step} vs the tone's {tone_curvature}");
         assert!(worst < 1e-4, "{label}: settled sweep differs by {worst}");
     }
 }
