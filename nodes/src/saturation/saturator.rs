@@ -78,18 +78,71 @@ impl Curve {
     /// Applies the curve in place to an oversampled block with `ratio`
     /// samples per frame; `ceilings[k / ratio]` is the hard-clip ceiling of
     /// sample `k` (other curves ignore it).
-    pub fn apply_block(self, block: &mut [f32], ceilings: &[f32], ratio: usize) {
+    ///
+    /// The hard clip runs with first-order antiderivative antialiasing
+    /// ([`Adaa`], its state in `adaa`); the other curves are smooth enough
+    /// for the oversampler alone.
+    pub fn apply_block(self, block: &mut [f32], ceilings: &[f32], ratio: usize, adaa: &mut Adaa) {
         match self {
             Curve::HardClip => {
                 for (frame, c) in block.chunks_mut(ratio.max(1)).zip(ceilings) {
                     for v in frame {
-                        *v = v.clamp(-c, *c);
+                        *v = adaa.hard_clip(*v, *c);
                     }
                 }
             }
             Curve::Tanh => tanh_block(block),
             _ => block.iter_mut().for_each(|v| *v = self.apply(f64::from(*v), 1.0) as f32),
         }
+    }
+}
+
+/// First-order antiderivative antialiasing of the hard clip (J. D. Parker,
+/// V. Zavalishin and E. Le Bivic, "Reducing the aliasing of nonlinear
+/// waveshaping using continuous-time convolution", DAFx-16, 2016): the output
+/// is the clipper averaged over the straight line between consecutive inputs,
+/// `(F(xₙ) − F(xₙ₋₁)) / (xₙ − xₙ₋₁)` with `F` the clipper's antiderivative
+/// (`x²/2` inside ±c, `c|x| − c²/2` outside). That is a one-sample box filter
+/// on the continuous-time clipped signal before sampling, which puts a zero
+/// at the sample rate: harmonics that would fold back near DC, the worst
+/// place, are cut hardest. It delays by half a sample at the (oversampled)
+/// rate, which the dry path of `mix` does not share (at 4× an eighth of a
+/// base frame: −0.12 dB at 20 kHz in a 50/50 mix).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Adaa {
+    previous: f64,
+}
+
+impl Adaa {
+    /// Below this input step the difference quotient is replaced by the
+    /// clipper at the midpoint (exact to second order), avoiding cancellation.
+    const MIN_STEP: f64 = 1e-4;
+
+    /// The antiderivative of the hard clip at ceiling `c`.
+    #[inline(always)]
+    fn antiderivative(x: f64, c: f64) -> f64 {
+        if x.abs() <= c { 0.5 * x * x } else { c * x.abs() - 0.5 * c * c }
+    }
+
+    /// The antialiased hard clip of `x` at ceiling `c` (≥ 0). Non-finite
+    /// input reads as 0 so it cannot latch the state.
+    #[inline]
+    pub fn hard_clip(&mut self, x: f32, c: f32) -> f32 {
+        let x = if x.is_finite() { f64::from(x) } else { 0.0 };
+        let c = f64::from(c.max(0.0));
+        let step = x - self.previous;
+        let y = if step.abs() > Self::MIN_STEP {
+            (Self::antiderivative(x, c) - Self::antiderivative(self.previous, c)) / step
+        } else {
+            (0.5 * (x + self.previous)).clamp(-c, c)
+        };
+        self.previous = x;
+        y as f32
+    }
+
+    /// Forgets the previous input.
+    pub fn reset(&mut self) {
+        self.previous = 0.0;
     }
 }
 
@@ -156,5 +209,28 @@ mod tests {
             y = b.tick(0.5);
         }
         assert!(y.abs() < 1e-5, "{y}");
+    }
+
+    #[test]
+    fn adaa_hard_clip_follows_the_clipper_on_slow_input() {
+        let mut a = Adaa::default();
+        // A slow ramp from −2 to 2: the average over each step is the clip of
+        // the midpoint to within the curvature at the knee (one step wide).
+        let mut worst = 0.0f64;
+        for i in 0..=4000 {
+            let x = -2.0 + 4.0 * i as f64 / 4000.0;
+            let y = f64::from(a.hard_clip(x as f32, 0.5));
+            let mid = (x - 0.5e-3).clamp(-0.5, 0.5);
+            if i > 0 {
+                worst = worst.max((y - mid).abs());
+            }
+        }
+        assert!(worst < 1e-4, "ramp error {worst}");
+        // Held input: exactly the clipped value; NaN reads as 0.
+        for _ in 0..3 {
+            assert_eq!(a.hard_clip(3.0, 1.0), 1.0);
+        }
+        a.hard_clip(f32::NAN, 1.0);
+        assert_eq!(a.hard_clip(0.0, 1.0), 0.0);
     }
 }

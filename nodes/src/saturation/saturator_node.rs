@@ -4,12 +4,14 @@
 //! Per frame: `wet = output · down(curve(up(drive · x)))` (plus a
 //! [`DcBlocker`] after the tape curve), `y = mix · wet + (1 − mix) · dry`,
 //! where `dry` is the input delayed by the oversampler's latency so the two
-//! paths line up. `output_db` applies to the wet path only, so `mix` = 0 gives
+//! paths line up (the hard clip's antialiasing adds half a sample at the
+//! oversampled rate that the dry path does not share, see [`Adaa`]).
+//! `output_db` applies to the wet path only, so `mix` = 0 gives
 //! the delayed input exactly. `oversampling` is structural: changing it
 //! re-prepares the node and the graph re-aligns around the new latency.
 
 use super::oversample::{Factor, Oversampler};
-use super::saturator::{Curve, DC_BLOCKER_HZ, DcBlocker};
+use super::saturator::{Adaa, Curve, DC_BLOCKER_HZ, DcBlocker};
 use crate::common::{db_to_gain, flush};
 use mixgraph_graph::{
     ConfigField, ConfigReader, Node, NodeError, NodeInfo, NodeType, ParamDesc, ParamEvents, ParamUnit, PortDesc,
@@ -49,6 +51,7 @@ fn factor_of(value: f32) -> Factor {
 struct Channel {
     oversampler: Oversampler,
     dc: DcBlocker,
+    adaa: Adaa,
     /// Dry delay ring of `latency` samples (empty at 1×).
     dry: Vec<f32>,
     dry_pos: usize,
@@ -112,7 +115,7 @@ impl SaturatorProcessor {
             }
             let ratio = ch.oversampler.factor().ratio();
             ch.oversampler.process(wet, &mut |offset, block| {
-                curve.apply_block(block, ceiling.get(offset..).unwrap_or(&[]), ratio)
+                curve.apply_block(block, ceiling.get(offset..).unwrap_or(&[]), ratio, &mut ch.adaa)
             });
             if curve == Curve::Tape {
                 for w in wet.iter_mut() {
@@ -168,6 +171,7 @@ impl Node for SaturatorNode {
                 .map(|_| Channel {
                     oversampler: oversampler.clone(),
                     dc: DcBlocker::new(DC_BLOCKER_HZ, sr),
+                    adaa: Adaa::default(),
                     dry: vec![0.0; latency],
                     dry_pos: 0,
                 })
@@ -221,6 +225,7 @@ impl Processor for SaturatorProcessor {
         for ch in &mut self.channels {
             ch.oversampler.reset();
             ch.dc.reset();
+            ch.adaa.reset();
             ch.dry.fill(0.0);
             ch.dry_pos = 0;
         }
