@@ -14,8 +14,8 @@ use super::reduction_meter::ReductionMeter;
 use crate::common::{db_to_gain, flush, ms_to_frames};
 use crate::fast_math;
 use mixgraph_graph::{
-    ConfigField, ConfigReader, Node, NodeError, NodeInfo, NodeType, ParamDesc, ParamEvents, ParamUnit, PortDesc,
-    PrepareContext, Prepared, ProcBuffers, ProcInfo, ProcessStatus, Processor, Smoother, Smoothing,
+    Node, NodeError, NodeInfo, NodeType, ParamDesc, ParamEvents, ParamUnit, PortDesc, PrepareContext, Prepared,
+    ProcBuffers, ProcInfo, ProcessStatus, Processor, Smoother, Smoothing,
 };
 
 const THRESHOLD: usize = 0;
@@ -121,11 +121,7 @@ impl Node for CompressorNode {
 
     fn prepare(&self, ctx: &PrepareContext<'_>) -> Result<Prepared, NodeError> {
         let sr = ctx.stream.sample_rate;
-        let defaults = self.info().params;
-        let mut params = [0.0f32; PARAM_COUNT];
-        for (i, value) in params.iter_mut().enumerate() {
-            *value = ctx.params.get(i).copied().or_else(|| defaults.get(i).map(|d| d.default)).unwrap_or(0.0);
-        }
+        let params: [f32; PARAM_COUNT] = crate::common::param_values(ctx, &self.info());
         let latency = ms_to_frames(params[LOOKAHEAD], sr);
         let block = ctx.stream.max_block_frames.max(1);
         let processor = CompressorProcessor {
@@ -253,12 +249,8 @@ impl Processor for CompressorProcessor {
     }
 }
 
-const CONFIG: &[ConfigField] = &[ConfigField { name: "channels", description: "channel count, 1 or 2", default: "2" }];
-
 fn build(config: &serde_json::Value) -> Result<Box<dyn Node>, NodeError> {
-    let mut r = ConfigReader::new(config)?;
-    let channels = r.usize("channels", 2, 1, MAX_CHANNELS)?;
-    r.finish()?;
+    let channels = crate::common::mono_or_stereo(config)?;
     Ok(Box::new(CompressorNode::new(channels)))
 }
 
@@ -268,7 +260,7 @@ pub fn node_type() -> NodeType {
         type_id: "dynamics.compressor",
         family: "dynamics",
         description: "Soft-knee compressor: peak/RMS detector, sidechain, lookahead, stereo link, mix",
-        config: CONFIG,
+        config: crate::common::MONO_OR_STEREO,
         factory: build,
     }
 }

@@ -10,8 +10,8 @@ use super::compressor::MAX_CHANNELS;
 use super::deesser::{Deesser, DeesserSettings, Mode};
 use super::reduction_meter::ReductionMeter;
 use mixgraph_graph::{
-    ConfigField, ConfigReader, Node, NodeError, NodeInfo, NodeType, ParamDesc, ParamEvents, ParamUnit, PortDesc,
-    PrepareContext, Prepared, ProcBuffers, ProcInfo, ProcessStatus, Processor, Smoothing,
+    Node, NodeError, NodeInfo, NodeType, ParamDesc, ParamEvents, ParamUnit, PortDesc, PrepareContext, Prepared,
+    ProcBuffers, ProcInfo, ProcessStatus, Processor, Smoothing,
 };
 
 const FREQ: usize = 0;
@@ -75,11 +75,7 @@ impl Node for DeesserNode {
     }
 
     fn prepare(&self, ctx: &PrepareContext<'_>) -> Result<Prepared, NodeError> {
-        let defaults = self.info().params;
-        let mut params = [0.0f32; PARAM_COUNT];
-        for (i, value) in params.iter_mut().enumerate() {
-            *value = ctx.params.get(i).copied().or_else(|| defaults.get(i).map(|d| d.default)).unwrap_or(0.0);
-        }
+        let params: [f32; PARAM_COUNT] = crate::common::param_values(ctx, &self.info());
         let processor = DeesserProcessor {
             kernel: Deesser::new(settings_from(&params), ctx.stream.sample_rate, self.channels),
             channels: self.channels,
@@ -138,12 +134,8 @@ impl Processor for DeesserProcessor {
     }
 }
 
-const CONFIG: &[ConfigField] = &[ConfigField { name: "channels", description: "channel count, 1 or 2", default: "2" }];
-
 fn build(config: &serde_json::Value) -> Result<Box<dyn Node>, NodeError> {
-    let mut r = ConfigReader::new(config)?;
-    let channels = r.usize("channels", 2, 1, MAX_CHANNELS)?;
-    r.finish()?;
+    let channels = crate::common::mono_or_stereo(config)?;
     Ok(Box::new(DeesserNode::new(channels)))
 }
 
@@ -153,7 +145,7 @@ pub fn node_type() -> NodeType {
         type_id: "dynamics.deesser",
         family: "dynamics",
         description: "Split-band de-esser: LR4 split or wide-band reduction, stereo linked, listen",
-        config: CONFIG,
+        config: crate::common::MONO_OR_STEREO,
         factory: build,
     }
 }

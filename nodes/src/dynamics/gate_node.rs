@@ -13,8 +13,8 @@ use super::gate::{Gate, GateSettings};
 use super::reduction_meter::ReductionMeter;
 use crate::common::{flush, ms_to_frames};
 use mixgraph_graph::{
-    ConfigField, ConfigReader, Node, NodeError, NodeInfo, NodeType, ParamDesc, ParamEvents, ParamUnit, PortDesc,
-    PrepareContext, Prepared, ProcBuffers, ProcInfo, ProcessStatus, Processor, Smoothing,
+    Node, NodeError, NodeInfo, NodeType, ParamDesc, ParamEvents, ParamUnit, PortDesc, PrepareContext, Prepared,
+    ProcBuffers, ProcInfo, ProcessStatus, Processor, Smoothing,
 };
 
 const THRESHOLD: usize = 0;
@@ -86,11 +86,7 @@ impl Node for GateNode {
 
     fn prepare(&self, ctx: &PrepareContext<'_>) -> Result<Prepared, NodeError> {
         let sr = ctx.stream.sample_rate;
-        let defaults = self.info().params;
-        let mut params = [0.0f32; PARAM_COUNT];
-        for (i, value) in params.iter_mut().enumerate() {
-            *value = ctx.params.get(i).copied().or_else(|| defaults.get(i).map(|d| d.default)).unwrap_or(0.0);
-        }
+        let params: [f32; PARAM_COUNT] = crate::common::param_values(ctx, &self.info());
         let latency = ms_to_frames(params[LOOKAHEAD], sr);
         let processor = GateProcessor {
             kernel: Gate::new(settings_from(&params), sr, self.channels),
@@ -152,12 +148,8 @@ impl Processor for GateProcessor {
     }
 }
 
-const CONFIG: &[ConfigField] = &[ConfigField { name: "channels", description: "channel count, 1 or 2", default: "2" }];
-
 fn build(config: &serde_json::Value) -> Result<Box<dyn Node>, NodeError> {
-    let mut r = ConfigReader::new(config)?;
-    let channels = r.usize("channels", 2, 1, MAX_CHANNELS)?;
-    r.finish()?;
+    let channels = crate::common::mono_or_stereo(config)?;
     Ok(Box::new(GateNode::new(channels)))
 }
 
@@ -167,7 +159,7 @@ pub fn node_type() -> NodeType {
         type_id: "dynamics.gate",
         family: "dynamics",
         description: "Gate / downward expander: hysteresis, hold, range, sidechain with high-pass, lookahead",
-        config: CONFIG,
+        config: crate::common::MONO_OR_STEREO,
         factory: build,
     }
 }

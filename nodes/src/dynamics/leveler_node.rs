@@ -14,9 +14,8 @@
 use super::leveler::{Leveler, LevelerSettings, MAX_CHANNELS};
 use crate::common::{db_to_gain, flush};
 use mixgraph_graph::{
-    ConfigField, ConfigReader, MeterData, MeterFrame, MeterWriter, Node, NodeError, NodeInfo, NodeType, ParamDesc,
-    ParamEvents, ParamUnit, PortDesc, PrepareContext, Prepared, ProcBuffers, ProcInfo, ProcessStatus, Processor,
-    Smoothing,
+    MeterData, MeterFrame, MeterWriter, Node, NodeError, NodeInfo, NodeType, ParamDesc, ParamEvents, ParamUnit,
+    PortDesc, PrepareContext, Prepared, ProcBuffers, ProcInfo, ProcessStatus, Processor, Smoothing,
 };
 
 const TARGET: usize = 0;
@@ -97,11 +96,7 @@ impl Node for LevelerNode {
 
     fn prepare(&self, ctx: &PrepareContext<'_>) -> Result<Prepared, NodeError> {
         let sr = ctx.stream.sample_rate;
-        let defaults = self.info().params;
-        let mut params = [0.0f32; PARAM_COUNT];
-        for (i, value) in params.iter_mut().enumerate() {
-            *value = ctx.params.get(i).copied().or_else(|| defaults.get(i).map(|d| d.default)).unwrap_or(0.0);
-        }
+        let params: [f32; PARAM_COUNT] = crate::common::param_values(ctx, &self.info());
         let meter = GainMeter {
             writer: ctx.meter("gain", MeterFrame::new(MeterData::Gain { db: 0.0 })),
             period: (sr / METER_RATE_HZ).round().max(1.0) as u64,
@@ -157,12 +152,8 @@ impl Processor for LevelerProcessor {
     }
 }
 
-const CONFIG: &[ConfigField] = &[ConfigField { name: "channels", description: "channel count, 1 or 2", default: "2" }];
-
 fn build(config: &serde_json::Value) -> Result<Box<dyn Node>, NodeError> {
-    let mut r = ConfigReader::new(config)?;
-    let channels = r.usize("channels", 2, 1, MAX_CHANNELS)?;
-    r.finish()?;
+    let channels = crate::common::mono_or_stereo(config)?;
     Ok(Box::new(LevelerNode::new(channels)))
 }
 
@@ -172,7 +163,7 @@ pub fn node_type() -> NodeType {
         type_id: "dynamics.leveler",
         family: "dynamics",
         description: "Loudness leveler / slow AGC: BS.1770 short-term loudness toward a target, slew-limited, gated",
-        config: CONFIG,
+        config: crate::common::MONO_OR_STEREO,
         factory: build,
     }
 }

@@ -91,10 +91,9 @@ pub struct Limiter {
     detector: TruePeakDetector,
     /// Its estimates for the current chunk.
     peaks: [f32; CHUNK],
-    /// Per channel input history for the output delay, mirrored: `2·size`
-    /// frames per channel, each sample written at `pos` and `pos + size`.
+    /// Per channel input ring for the output delay, `mask + 1` (a power of
+    /// two, more than `latency`) frames per channel, channel after channel.
     history: Vec<f32>,
-    size: usize,
     mask: usize,
     pos: usize,
     /// Monotonic deque of (frame, required gain) for the sliding minimum.
@@ -138,8 +137,7 @@ impl Limiter {
             hold,
             detector: TruePeakDetector::new(channels, sample_rate, half),
             peaks: [0.0; CHUNK],
-            history: vec![0.0; 2 * size * channels],
-            size,
+            history: vec![0.0; size * channels],
             mask: size - 1,
             pos: 0,
             deque: vec![(0, 1.0); hold + 1],
@@ -200,7 +198,7 @@ impl Limiter {
     /// Input sample `back` frames before the newest one, channel `ch`.
     #[inline]
     fn past(&self, ch: usize, back: usize) -> f32 {
-        let index = ch * 2 * self.size + self.pos + self.size - back;
+        let index = ch * (self.mask + 1) + (self.pos.wrapping_sub(back) & self.mask);
         self.history.get(index).copied().unwrap_or(0.0)
     }
 
@@ -315,13 +313,10 @@ impl Limiter {
     /// ramp) and replaces `frame` with the delayed input times that gain.
     fn finish_frame(&mut self, peak: f32, frame: &mut [f32; MAX_CHANNELS]) -> f32 {
         self.pos = (self.pos + 1) & self.mask;
-        let size = self.size;
+        let size = self.mask + 1;
         for (ch, x) in frame.iter().enumerate().take(self.channels) {
-            let x = if x.is_finite() { flush(*x) } else { 0.0 };
-            for index in [ch * 2 * size + self.pos, ch * 2 * size + self.pos + size] {
-                if let Some(slot) = self.history.get_mut(index) {
-                    *slot = x;
-                }
+            if let Some(slot) = self.history.get_mut(ch * size + self.pos) {
+                *slot = if x.is_finite() { flush(*x) } else { 0.0 };
             }
         }
         let required = if peak > self.ceiling { self.ceiling / peak } else { 1.0 };

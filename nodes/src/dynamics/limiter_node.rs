@@ -7,8 +7,8 @@ use super::reduction_meter::ReductionMeter;
 use crate::common::db_to_gain;
 use crate::fast_math;
 use mixgraph_graph::{
-    ConfigField, ConfigReader, Node, NodeError, NodeInfo, NodeType, ParamDesc, ParamEvents, ParamUnit, PortDesc,
-    PrepareContext, Prepared, ProcBuffers, ProcInfo, ProcessStatus, Processor, Smoother, Smoothing,
+    Node, NodeError, NodeInfo, NodeType, ParamDesc, ParamEvents, ParamUnit, PortDesc, PrepareContext, Prepared,
+    ProcBuffers, ProcInfo, ProcessStatus, Processor, Smoother, Smoothing,
 };
 
 const CEILING: usize = 0;
@@ -153,19 +153,15 @@ impl Processor for LimiterProcessor {
     }
 }
 
-const CONFIG: &[ConfigField] = &[ConfigField { name: "channels", description: "channel count, 1 or 2", default: "2" }];
-
 /// Registry entry.
 pub fn node_type() -> NodeType {
     NodeType {
         type_id: "dynamics.limiter",
         family: "dynamics",
         description: "True-peak lookahead limiter (8x oversampled detection, linked channels)",
-        config: CONFIG,
+        config: crate::common::MONO_OR_STEREO,
         factory: |c| {
-            let mut r = ConfigReader::new(c)?;
-            let channels = r.usize("channels", 2, 1, 2)?;
-            r.finish()?;
+            let channels = crate::common::mono_or_stereo(c)?;
             Ok(Box::new(LimiterNode::new(channels)))
         },
     }

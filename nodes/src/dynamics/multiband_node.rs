@@ -192,11 +192,7 @@ impl Node for MultibandNode {
 
     fn prepare(&self, ctx: &PrepareContext<'_>) -> Result<Prepared, NodeError> {
         let sr = ctx.stream.sample_rate;
-        let defaults = self.info().params;
-        let mut params = [0.0f32; PARAM_COUNT];
-        for (i, value) in params.iter_mut().enumerate() {
-            *value = ctx.params.get(i).copied().or_else(|| defaults.get(i).map(|d| d.default)).unwrap_or(0.0);
-        }
+        let params: [f32; PARAM_COUNT] = crate::common::param_values(ctx, &self.info());
         let block = ctx.stream.max_block_frames.max(1);
         let buffer = || vec![0.0f32; block];
         let mut bands: [Option<Band>; MAX_BANDS] = Default::default();

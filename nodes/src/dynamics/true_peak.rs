@@ -11,7 +11,7 @@
 //! time by the `multiversion` crate). The per-frame, per-channel dot
 //! products this replaced ran several times slower.
 
-use crate::common::flush;
+use crate::common::{bessel_i0, flush};
 
 /// Oversampling factor of the limiter's own interpolator.
 pub const OVERSAMPLE: usize = 8;
@@ -24,20 +24,6 @@ pub const CHUNK: usize = 64;
 const GROUP: usize = 8;
 /// Kaiser window β of the interpolation filter (about 65 dB image rejection).
 const KAISER_BETA: f64 = 6.0;
-
-/// Zeroth-order modified Bessel function of the first kind (series), for the
-/// Kaiser window.
-fn bessel_i0(x: f64) -> f64 {
-    let (mut sum, mut term, half) = (1.0, 1.0, x * 0.5);
-    for k in 1..50 {
-        term *= (half / k as f64) * (half / k as f64);
-        sum += term;
-        if term < sum * 1e-16 {
-            break;
-        }
-    }
-    sum
-}
 
 /// Tap-major polyphase interpolator phases 1..`factor` for the interval
 /// `(k, k+1)`: windowed-sinc taps over `x[k + 1 - half ..= k + half]`; lane

@@ -76,8 +76,8 @@ fn indices(info: &NodeInfo) -> Result<([BandIndices; BANDS], usize), NodeError> 
 struct LinearPhaseEqProcessor {
     /// The mid FIR (a mono node's only one), and the side FIR.
     fir: LinearPhaseFir,
-    side: LinearPhaseFir,
-    stereo: bool,
+    /// The side FIR: present on a stereo node only.
+    side: Option<LinearPhaseFir>,
     /// Mid and side input of the current stretch, and their filtered output.
     mid_in: Vec<f32>,
     side_in: Vec<f32>,
@@ -106,15 +106,19 @@ impl LinearPhaseEqProcessor {
                     q: f64::from(param(&self.params, idx[4])),
                     slope: Slope::from_index(param(&self.params, idx[5])),
                 };
-                let placement =
-                    if self.stereo { Placement::from_index(param(&self.params, idx[6])) } else { Placement::Stereo };
+                let placement = if self.side.is_some() {
+                    Placement::from_index(param(&self.params, idx[6]))
+                } else {
+                    Placement::Stereo
+                };
                 designs[active] = (BandDesign::design(&settings, sr), placement);
                 active += 1;
             }
         }
         let gain = 10f64.powf(f64::from(param(&self.params, self.output_gain)) / 20.0);
         let designs = &designs[..active];
-        for (fir, skip) in [(&mut self.fir, Placement::Side), (&mut self.side, Placement::Mid)] {
+        let side = self.side.as_mut().map(|fir| (fir, Placement::Mid));
+        for (fir, skip) in std::iter::once((&mut self.fir, Placement::Side)).chain(side) {
             let n = fir.len();
             for (k, m) in fir.magnitudes_mut().iter_mut().enumerate() {
                 let hz = k as f64 * sr / n as f64;
@@ -141,11 +145,13 @@ impl LinearPhaseEqProcessor {
             *m = 0.5 * (l + r);
             *s = 0.5 * (l - r);
         }
-        let (Some(mid_out), Some(side_out)) = (self.mid_out.get_mut(..len), self.side_out.get_mut(..len)) else {
+        let (Some(mid_out), Some(side_out), Some(side_fir)) =
+            (self.mid_out.get_mut(..len), self.side_out.get_mut(..len), self.side.as_mut())
+        else {
             return;
         };
         self.fir.exchange(0, mid, mid_out);
-        self.side.exchange(0, side, side_out);
+        side_fir.exchange(0, side, side_out);
         let (first, rest) = io.outputs.split_at_mut(1.min(io.outputs.len()));
         if let Some(l) = first.first_mut().and_then(|c| c.get_mut(pos..pos + len)) {
             for (y, (m, s)) in l.iter_mut().zip(mid_out.iter().zip(side_out.iter())) {
@@ -170,13 +176,11 @@ impl Node for LinearPhaseEqNode {
     fn prepare(&self, ctx: &PrepareContext<'_>) -> Result<Prepared, NodeError> {
         let (bands, output_gain) = indices(&self.info())?;
         let stereo = self.channels > 1;
-        // The side FIR is unused (and minimal) on a mono node.
-        let side_length = if stereo { self.fir_length } else { 4 };
-        let scratch = || vec![0.0f32; self.fir_length];
+        // Mid/side scratch, used on a stereo node only.
+        let scratch = || vec![0.0f32; if stereo { self.fir_length } else { 0 }];
         let mut processor = LinearPhaseEqProcessor {
             fir: LinearPhaseFir::new(self.fir_length, 1),
-            side: LinearPhaseFir::new(side_length, 1),
-            stereo,
+            side: stereo.then(|| LinearPhaseFir::new(self.fir_length, 1)),
             mid_in: scratch(),
             side_in: scratch(),
             mid_out: scratch(),
@@ -223,7 +227,7 @@ impl Processor for LinearPhaseEqProcessor {
         let mut pos = 0;
         while pos < frames {
             let len = self.fir.remaining().min(frames - pos);
-            if self.stereo {
+            if self.side.is_some() {
                 self.exchange_mid_side(&mut io, pos, len);
             } else {
                 let input = io.inputs.first().and_then(|c| c.get(pos..pos + len));
@@ -239,8 +243,8 @@ impl Processor for LinearPhaseEqProcessor {
                 self.redesign(true);
             }
             self.fir.advance(len);
-            if self.stereo {
-                self.side.advance(len);
+            if let Some(side) = &mut self.side {
+                side.advance(len);
             }
             pos += len;
         }
@@ -249,7 +253,9 @@ impl Processor for LinearPhaseEqProcessor {
 
     fn reset(&mut self) {
         self.fir.reset();
-        self.side.reset();
+        if let Some(side) = &mut self.side {
+            side.reset();
+        }
         if self.stale {
             self.redesign(false);
         }

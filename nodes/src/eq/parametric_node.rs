@@ -29,8 +29,8 @@ use super::biquad_node::COEF_UPDATE_FRAMES;
 use super::parametric::{BandDesign, BandSettings, BandType, MAX_SECTIONS, Placement, Slope, complex_mul};
 use crate::common::db_to_gain;
 use mixgraph_graph::{
-    ConfigField, ConfigReader, Node, NodeError, NodeInfo, NodeType, ParamDesc, ParamEvents, ParamUnit, PortDesc,
-    PrepareContext, Prepared, ProcBuffers, ProcInfo, ProcessStatus, Processor, Smoother, Smoothing,
+    Node, NodeError, NodeInfo, NodeType, ParamDesc, ParamEvents, ParamUnit, PortDesc, PrepareContext, Prepared,
+    ProcBuffers, ProcInfo, ProcessStatus, Processor, Smoother, Smoothing,
 };
 
 /// Number of bands.
@@ -486,19 +486,15 @@ impl ParametricEqProcessor {
     }
 }
 
-const CONFIG: &[ConfigField] = &[ConfigField { name: "channels", description: "channel count, 1 or 2", default: "2" }];
-
 /// Registry entry.
 pub fn node_type() -> NodeType {
     NodeType {
         type_id: "eq.parametric",
         family: "eq",
         description: "8-band parametric EQ: bell, shelves, 12-48 dB/oct cuts, notch, band pass; stereo/mid/side",
-        config: CONFIG,
+        config: crate::common::MONO_OR_STEREO,
         factory: |c| {
-            let mut r = ConfigReader::new(c)?;
-            let channels = r.usize("channels", 2, 1, 2)?;
-            r.finish()?;
+            let channels = crate::common::mono_or_stereo(c)?;
             Ok(Box::new(ParametricEqNode::new(channels)))
         },
     }

@@ -24,6 +24,7 @@
 //! stage 2 (M₂ + 1 even), so the total, `M₁ + (M₂ + 1)/2`, is an integer
 //! number of base-rate frames and base samples land on base samples.
 
+use crate::common::bessel_i0;
 use std::f64::consts::PI;
 
 /// Stopband attenuation the Kaiser formulas are asked for, in dB.
@@ -31,22 +32,6 @@ pub const DESIGN_ATTENUATION_DB: f64 = 96.0;
 
 /// Upper edge of the passband as a fraction of the base sample rate.
 pub const PASSBAND_EDGE: f64 = 20.0 / 48.0;
-
-/// Zeroth-order modified Bessel function of the first kind, by its power series.
-fn bessel_i0(x: f64) -> f64 {
-    let mut sum = 1.0;
-    let mut term = 1.0;
-    let half = x * 0.5;
-    for k in 1..200 {
-        term *= half / k as f64;
-        let t = term * term;
-        sum += t;
-        if t < sum * 1e-17 {
-            break;
-        }
-    }
-    sum
-}
 
 /// Designs a half-band low-pass with transition width `transition_rad`
 /// (radians per sample at the higher rate, centred on π/2). Returns all

@@ -14,8 +14,8 @@ use super::oversample::{Factor, Oversampler};
 use super::saturator::{Adaa, Curve, DC_BLOCKER_HZ, DcBlocker};
 use crate::common::{db_to_gain, flush};
 use mixgraph_graph::{
-    ConfigField, ConfigReader, Node, NodeError, NodeInfo, NodeType, ParamDesc, ParamEvents, ParamUnit, PortDesc,
-    PrepareContext, Prepared, ProcBuffers, ProcInfo, ProcessStatus, Processor, Smoother, Smoothing,
+    Node, NodeError, NodeInfo, NodeType, ParamDesc, ParamEvents, ParamUnit, PortDesc, PrepareContext, Prepared,
+    ProcBuffers, ProcInfo, ProcessStatus, Processor, Smoother, Smoothing,
 };
 
 const CURVE: usize = 0;
@@ -232,19 +232,15 @@ impl Processor for SaturatorProcessor {
     }
 }
 
-const CONFIG: &[ConfigField] = &[ConfigField { name: "channels", description: "channel count, 1 or 2", default: "2" }];
-
 /// Registry entry.
 pub fn node_type() -> NodeType {
     NodeType {
         type_id: "saturation.saturator",
         family: "saturation",
         description: "saturator with soft clip, tanh, tape and hard clip curves, oversampled 1x/2x/4x",
-        config: CONFIG,
+        config: crate::common::MONO_OR_STEREO,
         factory: |c| {
-            let mut r = ConfigReader::new(c)?;
-            let channels = r.usize("channels", 2, 1, 2)?;
-            r.finish()?;
+            let channels = crate::common::mono_or_stereo(c)?;
             Ok(Box::new(SaturatorNode::new(channels)))
         },
     }
