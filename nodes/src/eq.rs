@@ -7,6 +7,7 @@ pub mod linear_phase;
 mod linear_phase_node;
 pub mod parametric;
 mod parametric_node;
+mod stereo_cascade;
 mod tilt_node;
 
 pub use biquad_node::BiquadNode;

@@ -27,6 +27,8 @@
 //! below tiny magnitudes, so silence settles to true zeros and nothing goes
 //! subnormal.
 
+use super::block_passes::{CHUNK, branch_block, sanitize_into};
+use super::gate::PeakHold;
 use crate::eq::biquad::{BiquadCoefs, FilterKind, PairSection};
 use crate::fast_math;
 use std::f64::consts::FRAC_1_SQRT_2;
@@ -188,10 +190,7 @@ pub struct Compressor {
     hp_state: PairSection,
     mean_square: [f64; MAX_CHANNELS],
     envelope: [f64; MAX_CHANNELS],
-    hold_frames: usize,
-    hold_count: usize,
-    hold_current: [f64; MAX_CHANNELS],
-    hold_previous: [f64; MAX_CHANNELS],
+    peak: [PeakHold; MAX_CHANNELS],
 }
 
 impl Compressor {
@@ -208,10 +207,7 @@ impl Compressor {
             hp_state: PairSection::default(),
             mean_square: [0.0; MAX_CHANNELS],
             envelope: [0.0; MAX_CHANNELS],
-            hold_frames: ((PEAK_HOLD_MS * 0.001 * sample_rate).round() as usize).max(1),
-            hold_count: 0,
-            hold_current: [0.0; MAX_CHANNELS],
-            hold_previous: [0.0; MAX_CHANNELS],
+            peak: [PeakHold::new(sample_rate), PeakHold::new(sample_rate)],
         };
         c.set_settings(settings);
         c.highpass = design_highpass(settings.sc_highpass_hz, sample_rate);
@@ -226,6 +222,16 @@ impl Compressor {
     /// Changes settings, keeping the state. Real-time safe.
     pub fn set_settings(&mut self, settings: Settings) {
         let hp_changed = settings.sc_highpass_hz != self.settings.sc_highpass_hz;
+        // Only the active detector runs; the other starts from the level the
+        // active one has reached, so a switch never jumps to stale state.
+        if settings.detector != self.settings.detector {
+            for (peak, mean_square) in self.peak.iter_mut().zip(&mut self.mean_square) {
+                match settings.detector {
+                    Detector::Rms => *mean_square = peak.level() * peak.level(),
+                    Detector::Peak => peak.seed(mean_square.sqrt()),
+                }
+            }
+        }
         self.settings = settings;
         self.attack = time_coef(settings.attack_ms, self.sample_rate);
         self.release = time_coef(settings.release_ms, self.sample_rate);
@@ -245,9 +251,9 @@ impl Compressor {
         self.hp_state = PairSection::default();
         self.mean_square = [0.0; MAX_CHANNELS];
         self.envelope = [0.0; MAX_CHANNELS];
-        self.hold_count = 0;
-        self.hold_current = [0.0; MAX_CHANNELS];
-        self.hold_previous = [0.0; MAX_CHANNELS];
+        for p in &mut self.peak {
+            p.reset();
+        }
     }
 
     /// Feeds one frame of detector input (one sample per channel; missing
@@ -282,15 +288,7 @@ impl Compressor {
         for (ch, out) in [&mut *out0, &mut *out1].into_iter().enumerate().take(if shared { 1 } else { n_ch }) {
             let Some(out) = out.get_mut(..frames) else { continue };
             curve_pass(&curve, out);
-            let (attack, release) = (self.attack, self.release);
-            let mut env = self.envelope[ch];
-            for v in out.iter_mut() {
-                let target = f64::from(*v);
-                let coef = if target > env { attack } else { release };
-                env = flush(coef * env + (1.0 - coef) * target);
-                *v = env as f32;
-            }
-            self.envelope[ch] = env;
+            branch_block(&mut self.envelope[ch], out, self.attack, self.release);
         }
         if shared {
             self.envelope[1] = self.envelope[0];
@@ -300,52 +298,74 @@ impl Compressor {
         }
     }
 
-    /// Detector pass: high-pass, peak hold or RMS, stereo link; writes the
-    /// linked linear level of each frame into `level0` / `level1`. The
-    /// recursive state is copied into locals for the loop (kept out of
-    /// `self`, so no store-to-load round trip lengthens each frame's chain)
-    /// and the high-pass filters both channels as one paired section.
+    /// Detector passes: high-pass, peak hold or RMS, stereo link; writes the
+    /// linked linear level of each frame into `level0` / `level1`. Runs in
+    /// chunks of [`CHUNK`] frames: the high-pass filters both channels as one
+    /// paired f64 section into stack buffers, then each channel's level
+    /// detector and the link run as their own passes.
     fn detect_levels(&mut self, detect: [&[f32]; MAX_CHANNELS], level0: &mut [f32], level1: &mut [f32], frames: usize) {
         let stereo = self.channels > 1;
-        let link = self.settings.stereo_link.clamp(0.0, 1.0);
-        let rms = self.settings.detector == Detector::Rms;
-        let (c, a) = (self.rms_coef, 1.0 - self.rms_coef);
-        let (highpass, hold_frames) = (self.highpass, self.hold_frames);
-        let mut hp = self.hp_state;
-        let (mut hold_current, mut hold_previous, mut hold_count) =
-            (self.hold_current, self.hold_previous, self.hold_count);
-        let mut mean_square = self.mean_square;
-        let [d0, d1] = detect;
+        let link = self.settings.stereo_link.clamp(0.0, 1.0) as f32;
         let frames = frames.min(level0.len());
-        for i in 0..frames {
-            // A non-finite sample would latch the sidechain filter at NaN for good.
-            let sample = |d: &[f32]| d.get(i).copied().filter(|x| x.is_finite()).map_or(0.0, f64::from);
-            let x = hp.tick(&highpass, [sample(d0), if stereo { sample(d1) } else { 0.0 }]);
-            let mut level = [0.0f64; MAX_CHANNELS];
-            for ch in 0..MAX_CHANNELS {
-                // Both detectors always run, so switching between them never reads stale state.
-                hold_current[ch] = hold_current[ch].max(x[ch].abs());
-                mean_square[ch] = flush(c * mean_square[ch] + a * x[ch] * x[ch]);
-                level[ch] = if rms { mean_square[ch].sqrt() } else { hold_current[ch].max(hold_previous[ch]) };
+        let mut start = 0;
+        while start < frames {
+            let end = (start + CHUNK).min(frames);
+            let n = end - start;
+            let mut x = [[0.0f32; CHUNK]; MAX_CHANNELS];
+            sanitize_into(detect[0].get(start..end.min(detect[0].len())).unwrap_or(&[]), &mut x[0][..n]);
+            if stereo {
+                sanitize_into(detect[1].get(start..end.min(detect[1].len())).unwrap_or(&[]), &mut x[1][..n]);
             }
-            hold_count += 1;
-            if hold_count >= hold_frames {
-                hold_count = 0;
-                hold_previous = hold_current;
-                hold_current = [0.0; MAX_CHANNELS];
+            let (highpass, mut hp) = (self.highpass, self.hp_state);
+            let [x0, x1] = &mut x;
+            for (a, b) in x0[..n].iter_mut().zip(&mut x1[..n]) {
+                let y = hp.tick(&highpass, [f64::from(*a), f64::from(*b)]);
+                (*a, *b) = (y[0] as f32, y[1] as f32);
             }
-            let loudest = if stereo { level[0].max(level[1]) } else { level[0] };
-            if let Some(v) = level0.get_mut(i) {
-                *v = (link * loudest + (1.0 - link) * level[0]) as f32;
+            hp.flush();
+            self.hp_state = hp;
+            for (ch, x) in x.iter_mut().enumerate().take(self.channels) {
+                let x = &mut x[..n];
+                match self.settings.detector {
+                    Detector::Rms => {
+                        let (c, a) = (self.rms_coef, 1.0 - self.rms_coef);
+                        let mut mean_square = self.mean_square[ch];
+                        for v in x.iter_mut() {
+                            let s = f64::from(*v);
+                            mean_square = flush(c * mean_square + a * s * s);
+                            *v = mean_square as f32;
+                        }
+                        self.mean_square[ch] = mean_square;
+                        for v in x.iter_mut() {
+                            *v = v.sqrt();
+                        }
+                    }
+                    Detector::Peak => {
+                        for v in x.iter_mut() {
+                            *v = v.abs();
+                        }
+                        self.peak[ch].hold_block(x);
+                    }
+                }
             }
-            if let Some(v) = level1.get_mut(i) {
-                *v = (link * loudest + (1.0 - link) * level[1]) as f32;
+            let (Some(l0), Some(l1)) = (level0.get_mut(start..end), level1.get_mut(start..end).or(Some(&mut [])))
+            else {
+                break;
+            };
+            if stereo {
+                for (((o0, o1), a), b) in l0.iter_mut().zip(l1.iter_mut()).zip(&x[0][..n]).zip(&x[1][..n]) {
+                    let loudest = a.max(*b);
+                    *o0 = link * loudest + (1.0 - link) * a;
+                    *o1 = link * loudest + (1.0 - link) * b;
+                }
+            } else {
+                l0.copy_from_slice(&x[0][..n]);
+                for v in l1.iter_mut() {
+                    *v = 0.0;
+                }
             }
+            start = end;
         }
-        hp.flush();
-        self.hp_state = hp;
-        (self.hold_current, self.hold_previous, self.hold_count) = (hold_current, hold_previous, hold_count);
-        self.mean_square = mean_square;
     }
 }
 
@@ -430,8 +450,23 @@ impl DelayLine {
             }
             return;
         }
-        for (y, x) in output.iter_mut().zip(input) {
-            *y = self.push(*x);
+        // In runs up to the ring's wrap: each run swaps the input into the
+        // ring and the delayed samples out, a loop that vectorises.
+        let len = self.buffer.len();
+        let n = input.len().min(output.len());
+        let mut i = 0;
+        while i < n {
+            let run = (len - self.pos).min(n - i);
+            let (Some(ring), Some(x), Some(y)) =
+                (self.buffer.get_mut(self.pos..self.pos + run), input.get(i..i + run), output.get_mut(i..i + run))
+            else {
+                return;
+            };
+            for ((slot, x), y) in ring.iter_mut().zip(x).zip(y) {
+                *y = std::mem::replace(slot, *x);
+            }
+            self.pos = if self.pos + run >= len { 0 } else { self.pos + run };
+            i += run;
         }
     }
 

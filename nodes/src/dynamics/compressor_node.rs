@@ -8,11 +8,11 @@
 //! smoothed; the other parameters feed the gain computer, whose output the
 //! attack/release envelope smooths anyway.
 
+use super::block_passes::reductions_to_gains;
 use super::compressor::{Compressor, DelayLine, Detector, GainComputer, MAX_CHANNELS, Settings};
 use super::curve_glide::{CURVE_DB_SMOOTHING, CurveGlide, RATIO_SMOOTHING};
 use super::reduction_meter::ReductionMeter;
 use crate::common::{db_to_gain, flush, ms_to_frames};
-use crate::fast_math;
 use mixgraph_graph::{
     Node, NodeError, NodeInfo, NodeType, ParamDesc, ParamEvents, ParamUnit, PortDesc, PrepareContext, Prepared,
     ProcBuffers, ProcInfo, ProcessStatus, Processor, Smoother, Smoothing,
@@ -180,8 +180,13 @@ impl CompressorProcessor {
             frame_max.copy_from_slice(g0);
         }
         self.meter.push_block(frame_max, frame_position + start as u64 + 1);
-        for g in g0.iter_mut().chain(g1.iter_mut()) {
-            *g = fast_math::db_to_gain(-*g);
+        // Fully linked channels share one reduction: convert it once.
+        let shared = ch > 1 && g0 == g1;
+        reductions_to_gains(g0);
+        if shared {
+            g1.copy_from_slice(g0);
+        } else if ch > 1 {
+            reductions_to_gains(g1);
         }
         let (Some(makeup), Some(mix)) = (self.makeup_values.get_mut(..n), self.mix_values.get_mut(..n)) else { return };
         self.makeup.fill(makeup);

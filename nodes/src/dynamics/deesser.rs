@@ -29,8 +29,9 @@
 //!
 //! **Output.** `split`: `low + g·high`; `wide`: `g·x`; `listen`: `high` alone.
 
+use super::block_passes::{CHUNK, branch_block, levels_to_db, reductions_to_gains, sanitize_into};
 use super::compressor::{GainComputer, MAX_CHANNELS, time_coef};
-use super::gate::{PeakHold, branch, level_db};
+use super::gate::PeakHold;
 use crate::eq::biquad::{BiquadCoefs, FilterKind, PairSection};
 use std::f64::consts::FRAC_1_SQRT_2;
 
@@ -192,53 +193,100 @@ impl Deesser {
 
     /// Processes a block: `output[ch][i]` for `input[ch][i]` (a missing or
     /// short channel reads as silence), and the smoothed gain reduction of
-    /// each frame in dB (≥ 0) into `reduction[i]`. The crossover filters both
-    /// channels as paired f64 sections and the recursive state lives in
-    /// locals for the loop. Real-time safe.
+    /// each frame in dB (≥ 0) into `reduction[i]`. Runs in chunks of
+    /// [`CHUNK`] frames as block passes (see `block_passes`). Real-time safe.
     pub fn process_block(
         &mut self,
         input: [&[f32]; MAX_CHANNELS],
         output: [&mut [f32]; MAX_CHANNELS],
         reduction: &mut [f32],
     ) {
-        let c = self.crossover;
-        let stereo = self.channels > 1;
-        let (settings, attack, release) = (self.settings, self.attack, self.release);
-        let (mut low, mut high, mut envelope) = (self.low, self.high, self.envelope);
         let [out0, out1] = output;
         let frames = reduction.len().min(out0.len());
-        for i in 0..frames {
-            // A non-finite sample would latch the crossover filters at NaN for good.
-            let sample = |d: &[f32]| d.get(i).copied().filter(|x| x.is_finite()).map_or(0.0, f64::from);
-            let x = [sample(input[0]), if stereo { sample(input[1]) } else { 0.0 }];
-            let [l0, l1] = &mut low;
-            let [h0, h1] = &mut high;
-            let lo = l1.tick(&c.low, l0.tick(&c.low, x));
-            let hi = h1.tick(&c.high, h0.tick(&c.high, x));
-            let peak = if stereo { hi[0].abs().max(hi[1].abs()) } else { hi[0].abs() };
-            let target = settings.reduction_db(level_db(self.peak.tick(peak)));
-            envelope = branch(envelope, target, attack, release);
-            let gain = f64::from(crate::fast_math::db_to_gain(-envelope as f32));
-            let y = |ch: usize| match (settings.listen, settings.mode) {
-                (true, _) => hi[ch],
-                (false, Mode::Split) => lo[ch] + gain * hi[ch],
-                (false, Mode::Wide) => gain * x[ch],
-            };
-            if let Some(v) = out0.get_mut(i) {
-                *v = y(0) as f32;
-            }
-            if let Some(v) = out1.get_mut(i) {
-                *v = if stereo { y(1) as f32 } else { 0.0 };
-            }
-            if let Some(r) = reduction.get_mut(i) {
-                *r = envelope as f32;
-            }
+        let mut start = 0;
+        while start < frames {
+            let end = (start + CHUNK).min(frames);
+            let out = [&mut out0[start..end], out1.get_mut(start..end).unwrap_or(&mut [])];
+            let input = [window(input[0], start, end), window(input[1], start, end)];
+            self.process_chunk(input, out, &mut reduction[start..end]);
+            start = end;
         }
-        for section in low.iter_mut().chain(high.iter_mut()) {
+    }
+
+    /// [`Deesser::process_block`] on at most [`CHUNK`] frames: the crossover
+    /// (both channels as paired f64 sections) into stack buffers, then peak
+    /// hold, dB, curve, envelope and gain as separate passes.
+    fn process_chunk(
+        &mut self,
+        input: [&[f32]; MAX_CHANNELS],
+        output: [&mut [f32]; MAX_CHANNELS],
+        reduction: &mut [f32],
+    ) {
+        let n = reduction.len().min(CHUNK);
+        let stereo = self.channels > 1;
+        let mut x = [[0.0f32; CHUNK]; MAX_CHANNELS];
+        sanitize_into(input[0], &mut x[0][..n]);
+        if stereo {
+            sanitize_into(input[1], &mut x[1][..n]);
+        }
+        let mut lo = [[0.0f32; CHUNK]; MAX_CHANNELS];
+        let mut hi = [[0.0f32; CHUNK]; MAX_CHANNELS];
+        let c = self.crossover;
+        let ([mut l0, mut l1], [mut h0, mut h1]) = (self.low, self.high);
+        for i in 0..n {
+            let frame = [f64::from(x[0][i]), f64::from(x[1][i])];
+            let l = l1.tick(&c.low, l0.tick(&c.low, frame));
+            let h = h1.tick(&c.high, h0.tick(&c.high, frame));
+            (lo[0][i], lo[1][i]) = (l[0] as f32, l[1] as f32);
+            (hi[0][i], hi[1][i]) = (h[0] as f32, h[1] as f32);
+        }
+        for section in [&mut l0, &mut l1, &mut h0, &mut h1] {
             section.flush();
         }
-        (self.low, self.high, self.envelope) = (low, high, envelope);
+        (self.low, self.high) = ([l0, l1], [h0, h1]);
+
+        let reduction = &mut reduction[..n];
+        for (i, r) in reduction.iter_mut().enumerate() {
+            // The mono kernel's second lane filters silence, so it never wins.
+            *r = hi[0][i].abs().max(hi[1][i].abs());
+        }
+        self.peak.hold_block(reduction);
+        levels_to_db(reduction);
+        // The de-esser's curve: ratio ∞ above the threshold, limited to the range.
+        let (threshold, range) = (self.settings.threshold_db as f32, self.settings.range_db.max(0.0) as f32);
+        for r in reduction.iter_mut() {
+            *r = (*r - threshold).clamp(0.0, range);
+        }
+        branch_block(&mut self.envelope, reduction, self.attack, self.release);
+        let mut gain = [0.0f32; CHUNK];
+        gain[..n].copy_from_slice(reduction);
+        reductions_to_gains(&mut gain[..n]);
+
+        let (listen, mode) = (self.settings.listen, self.settings.mode);
+        for (ch, out) in output.into_iter().enumerate() {
+            let len = n.min(out.len());
+            let out = &mut out[..len];
+            let (lo, hi, x) = (&lo[ch][..out.len()], &hi[ch][..out.len()], &x[ch][..out.len()]);
+            match (listen, mode) {
+                (true, _) => out.copy_from_slice(hi),
+                (false, Mode::Split) => {
+                    for (((y, l), h), g) in out.iter_mut().zip(lo).zip(hi).zip(&gain) {
+                        *y = l + g * h;
+                    }
+                }
+                (false, Mode::Wide) => {
+                    for ((y, x), g) in out.iter_mut().zip(x).zip(&gain) {
+                        *y = g * x;
+                    }
+                }
+            }
+        }
     }
+}
+
+/// `d[start..end]`, cut short (or empty) where `d` is shorter.
+fn window(d: &[f32], start: usize, end: usize) -> &[f32] {
+    d.get(start..end.min(d.len())).unwrap_or(&[])
 }
 
 #[cfg(test)]

@@ -28,31 +28,9 @@
 //! hold counter, so the gate stays open `hold_ms` ± 0.5 ms after the signal
 //! drops.
 
+use super::block_passes::{CHUNK, LEVEL_FLOOR, branch_block, levels_to_db, sanitize_into};
 use super::compressor::{MAX_CHANNELS, PEAK_HOLD_MS, design_highpass, time_coef};
-use crate::eq::biquad::{BiquadCoefs, BiquadState};
-
-/// Level floor for the dB conversion (−200 dBFS), so silence is finite.
-const LEVEL_FLOOR: f64 = 1e-10;
-
-/// Values below this become exact zeros in the envelope.
-const FLUSH: f64 = 1e-30;
-
-/// Level of a linear amplitude in dB, floored at −200 dB.
-#[inline]
-pub fn level_db(x: f64) -> f64 {
-    // f32 fast log (2.5e-5 dB error): a libm log10 per sample was a hot spot.
-    f64::from(crate::fast_math::gain_to_db(x.max(LEVEL_FLOOR) as f32))
-}
-
-/// One step of the branching one-pole of Giannoulis et al. (2012): coefficient
-/// `rise` while `target` is above `env`, `fall` otherwise. Tiny results flush
-/// to zero.
-#[inline]
-pub fn branch(env: f64, target: f64, rise: f64, fall: f64) -> f64 {
-    let coef = if target > env { rise } else { fall };
-    let y = coef * env + (1.0 - coef) * target;
-    if y.abs() < FLUSH { 0.0 } else { y }
-}
+use crate::eq::biquad::{BiquadCoefs, PairSection};
 
 /// Sample-peak detector holding the largest `|x|` of the last 1–2 ×
 /// [`PEAK_HOLD_MS`] with two alternating buckets (O(1), no allocation), the
@@ -89,6 +67,33 @@ impl PeakHold {
             self.current = 0.0;
         }
         level
+    }
+
+    /// [`PeakHold::tick`] over a block of magnitudes, in place, with the
+    /// state in locals for the loop.
+    pub fn hold_block(&mut self, values: &mut [f32]) {
+        let (mut current, mut previous, mut count) = (self.current, self.previous, self.count);
+        for v in values {
+            current = current.max(f64::from(*v));
+            *v = current.max(previous) as f32;
+            count += 1;
+            if count >= self.frames {
+                count = 0;
+                previous = current;
+                current = 0.0;
+            }
+        }
+        (self.current, self.previous, self.count) = (current, previous, count);
+    }
+
+    /// The held peak now (what the next silent frame would return).
+    pub fn level(&self) -> f64 {
+        self.current.max(self.previous)
+    }
+
+    /// Starts the hold at `level`, as if the last frames had peaked there.
+    pub fn seed(&mut self, level: f64) {
+        (self.current, self.previous) = (level, level);
     }
 
     /// Forgets every peak.
@@ -155,7 +160,7 @@ pub struct Gate {
     release: f64,
     hold_frames: usize,
     highpass: BiquadCoefs,
-    hp_state: [BiquadState; MAX_CHANNELS],
+    hp_state: PairSection,
     peak: PeakHold,
     open: bool,
     hold_left: usize,
@@ -173,7 +178,7 @@ impl Gate {
             release: 0.0,
             hold_frames: 0,
             highpass: design_highpass(settings.sc_highpass_hz, sample_rate),
-            hp_state: [BiquadState::default(); MAX_CHANNELS],
+            hp_state: PairSection::default(),
             peak: PeakHold::new(sample_rate),
             open: false,
             hold_left: 0,
@@ -204,13 +209,11 @@ impl Gate {
 
     /// Closes the gate fully and clears the detector.
     pub fn reset(&mut self) {
-        for s in &mut self.hp_state {
-            s.reset();
-        }
+        self.hp_state = PairSection::default();
         self.peak.reset();
         self.open = false;
         self.hold_left = 0;
-        self.envelope = self.settings.closed_reduction_db(level_db(0.0));
+        self.envelope = self.settings.closed_reduction_db(f64::from(crate::fast_math::gain_to_db(LEVEL_FLOOR)));
     }
 
     /// Whether the trigger is open (including the hold).
@@ -220,31 +223,65 @@ impl Gate {
 
     /// Feeds one frame of detector input (missing channels read as silence) and
     /// returns the smoothed gain reduction in dB (≥ 0), shared by all channels.
+    /// The same computation as [`Gate::reduce_block`] on a one-frame block.
     pub fn tick(&mut self, detect: [f32; MAX_CHANNELS]) -> f64 {
-        let mut peak = 0.0f64;
-        for (state, x) in self.hp_state.iter_mut().zip(detect).take(self.channels) {
-            // A non-finite sample would latch the detector filter at NaN for good.
-            let x = if x.is_finite() { x } else { 0.0 };
-            peak = peak.max(f64::from(state.tick(&self.highpass, x)).abs());
-        }
-        let level = level_db(self.peak.tick(peak));
-        let s = &self.settings;
-        if level > s.threshold_db {
-            self.open = true;
-            self.hold_left = self.hold_frames;
-        } else if self.open {
-            if level >= s.threshold_db - s.hysteresis_db.max(0.0) {
-                self.hold_left = self.hold_frames;
-            } else if self.hold_left > 0 {
-                self.hold_left -= 1;
-            } else {
-                self.open = false;
+        let mut reduction = [0.0f32];
+        self.reduce_block([&detect[..1], &detect[1..]], &mut reduction);
+        f64::from(reduction[0])
+    }
+
+    /// Gain reduction in dB (≥ 0) per frame for a block of detector input
+    /// (missing or short channels read as silence), shared by all channels.
+    /// Runs in chunks of [`CHUNK`] frames as block passes: high-pass (both
+    /// channels as one paired section) and peak, hold, dB, the trigger with
+    /// its hysteresis and hold, then the envelope. Real-time safe.
+    pub fn reduce_block(&mut self, detect: [&[f32]; MAX_CHANNELS], reduction: &mut [f32]) {
+        let frames = reduction.len();
+        let mut start = 0;
+        while start < frames {
+            let end = (start + CHUNK).min(frames);
+            let mut x = [[0.0f32; CHUNK]; MAX_CHANNELS];
+            for (ch, x) in x.iter_mut().enumerate().take(self.channels) {
+                sanitize_into(detect[ch].get(start..end.min(detect[ch].len())).unwrap_or(&[]), &mut x[..end - start]);
             }
+            self.reduce_chunk(&x, &mut reduction[start..end]);
+            start = end;
         }
-        let target = if self.open { 0.0 } else { s.closed_reduction_db(level) };
+    }
+
+    fn reduce_chunk(&mut self, x: &[[f32; CHUNK]; MAX_CHANNELS], reduction: &mut [f32]) {
+        let (highpass, mut hp) = (self.highpass, self.hp_state);
+        for ((r, a), b) in reduction.iter_mut().zip(&x[0]).zip(&x[1]) {
+            let y = hp.tick(&highpass, [f64::from(*a), f64::from(*b)]);
+            // A mono gate's second lane filters silence, so it never wins.
+            *r = y[0].abs().max(y[1].abs()) as f32;
+        }
+        hp.flush();
+        self.hp_state = hp;
+        self.peak.hold_block(reduction);
+        levels_to_db(reduction);
+        let s = self.settings;
+        let close_below = s.threshold_db - s.hysteresis_db.max(0.0);
+        let (mut open, mut hold_left) = (self.open, self.hold_left);
+        for r in reduction.iter_mut() {
+            let level = f64::from(*r);
+            if level > s.threshold_db {
+                open = true;
+                hold_left = self.hold_frames;
+            } else if open {
+                if level >= close_below {
+                    hold_left = self.hold_frames;
+                } else if hold_left > 0 {
+                    hold_left -= 1;
+                } else {
+                    open = false;
+                }
+            }
+            *r = if open { 0.0 } else { s.closed_reduction_db(level) as f32 };
+        }
+        (self.open, self.hold_left) = (open, hold_left);
         // The reduction rising means the gate closing: release; falling: attack.
-        self.envelope = branch(self.envelope, target, self.release, self.attack);
-        self.envelope
+        branch_block(&mut self.envelope, reduction, self.release, self.attack);
     }
 }
 

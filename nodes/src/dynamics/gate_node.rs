@@ -8,6 +8,7 @@
 //! attack/release envelope, which smooths their effect, so none is smoothed
 //! itself.
 
+use super::block_passes::{CHUNK, reductions_to_gains};
 use super::compressor::{DelayLine, MAX_CHANNELS};
 use super::gate::{Gate, GateSettings};
 use super::reduction_meter::ReductionMeter;
@@ -121,20 +122,26 @@ impl Processor for GateProcessor {
         }
         let ch = self.channels;
         let detect_port = if self.params[SIDECHAIN] >= 0.5 { ch } else { 0 };
-        for i in 0..info.frames {
-            let mut detect = [0.0f32; MAX_CHANNELS];
-            for (c, d) in detect.iter_mut().enumerate().take(ch) {
-                *d = io.input(detect_port + c).get(i).copied().unwrap_or(0.0);
-            }
-            let reduction = self.kernel.tick(detect) as f32;
-            let gain = crate::fast_math::db_to_gain(-reduction);
-            self.meter.push(reduction, info.frame_position + i as u64 + 1);
+        let mut start = 0;
+        while start < info.frames {
+            let end = (start + CHUNK).min(info.frames);
+            let window = |port: usize| io.input(port).get(start..end).unwrap_or(&[]);
+            let detect = [window(detect_port), if ch > 1 { window(detect_port + 1) } else { &[] }];
+            let mut gains = [0.0f32; CHUNK];
+            let gains = &mut gains[..end - start];
+            self.kernel.reduce_block(detect, gains);
+            self.meter.push_block(gains, info.frame_position + start as u64 + 1);
+            reductions_to_gains(gains);
             for (c, delay) in self.delays.iter_mut().enumerate().take(ch) {
-                let x = delay.push(io.input(c).get(i).copied().unwrap_or(0.0));
-                if let Some(y) = io.outputs.get_mut(c).and_then(|out| out.get_mut(i)) {
-                    *y = flush(x * gain);
+                let input = io.input(c).get(start..end).unwrap_or(&[]);
+                let Some(out) = io.outputs.get_mut(c).and_then(|o| o.get_mut(start..end)) else { continue };
+                // The dry path: the input delayed by the lookahead.
+                delay.process(input, out);
+                for (y, g) in out.iter_mut().zip(gains.iter()) {
+                    *y = flush(*y * g);
                 }
             }
+            start = end;
         }
         ProcessStatus::Modified
     }

@@ -32,27 +32,10 @@ impl ReductionMeter {
         }
     }
 
-    /// Accounts one frame's reduction; `position` is the frame's position + 1.
-    /// Audio thread; never allocates.
-    #[inline]
-    pub(crate) fn push(&mut self, reduction_db: f32, position: u64) {
-        self.max_db = self.max_db.max(reduction_db);
-        self.count += 1;
-        if self.count >= self.period {
-            let db = self.max_db;
-            self.writer.publish(position, |data| {
-                if let MeterData::GainReduction { db: value } = data {
-                    *value = db;
-                }
-            });
-            self.count = 0;
-            self.max_db = 0.0;
-        }
-    }
-
     /// Accounts a run of frames: `reductions[k]` is the reduction of the frame
-    /// whose position + 1 is `first_position + k`. Same result as calling
-    /// [`ReductionMeter::push`] for each. Audio thread; never allocates.
+    /// whose position + 1 is `first_position + k`. Publishes the largest
+    /// reduction of each meter period at the period's last frame. Audio
+    /// thread; never allocates.
     pub(crate) fn push_block(&mut self, reductions: &[f32], first_position: u64) {
         let mut start = 0usize;
         while start < reductions.len() {

@@ -24,9 +24,10 @@
 //!   `S = (L − R) / 2`, filter one of them and convert back (`L = M + S`,
 //!   `R = M − S`); on a mono input they act as stereo bands.
 
-use super::biquad::{BiquadCoefs, BiquadState, DENORMAL_THRESHOLD};
+use super::biquad::DENORMAL_THRESHOLD;
 use super::biquad_node::COEF_UPDATE_FRAMES;
-use super::parametric::{BandDesign, BandSettings, BandType, MAX_SECTIONS, Placement, Slope, complex_mul};
+use super::parametric::{BandDesign, BandSettings, BandType, Placement, Slope, complex_mul};
+use super::stereo_cascade::{self, CascadeState};
 use crate::common::db_to_gain;
 use mixgraph_graph::{
     Node, NodeError, NodeInfo, NodeType, ParamDesc, ParamEvents, ParamUnit, PortDesc, PrepareContext, Prepared,
@@ -90,8 +91,8 @@ struct Band {
     gain: Smoother,
     q: Smoother,
     design: BandDesign,
-    /// Filter memory per channel and section.
-    states: [[BiquadState; MAX_SECTIONS]; 2],
+    /// Filter memory per section, both channels paired.
+    states: CascadeState,
 }
 
 impl Band {
@@ -107,7 +108,7 @@ impl Band {
             gain: Smoother::new(GAIN_SMOOTHING, sample_rate, s.gain_db as f32),
             q: Smoother::new(Q_SMOOTHING, sample_rate, s.q as f32),
             design: BandDesign::default(),
-            states: [[BiquadState::default(); MAX_SECTIONS]; 2],
+            states: CascadeState::default(),
         };
         b.redesign(sample_rate);
         b
@@ -129,9 +130,7 @@ impl Band {
     }
 
     fn clear(&mut self) {
-        for state in self.states.iter_mut().flatten() {
-            state.reset();
-        }
+        self.states = CascadeState::default();
     }
 
     /// Moves a smoothed value: smoothly while on, at once while off.
@@ -192,29 +191,40 @@ impl Band {
 
     /// Runs frames `start..end` of `outputs` through the band's cascade.
     fn run(&mut self, outputs: &mut [&mut [f32]], start: usize, end: usize) {
-        let design = &self.design;
+        let design = self.design;
+        self.run_with(outputs, start, end, |state, left, right| {
+            stereo_cascade::run(design.sections(), state, left, right)
+        });
+    }
+
+    /// Calls `filter` on the channels the band's placement filters: both
+    /// channels paired (stereo), the mono channel, or the mid or side signal
+    /// of an M/S round trip.
+    fn run_with(
+        &mut self,
+        outputs: &mut [&mut [f32]],
+        start: usize,
+        end: usize,
+        filter: impl FnOnce(&mut CascadeState, &mut [f32], Option<&mut [f32]>),
+    ) {
         let stereo = outputs.len() >= 2;
         let placement = if stereo { self.placement } else { Placement::Stereo };
-        match (placement, outputs) {
-            (Placement::Stereo, outputs) => {
-                for (states, channel) in self.states.iter_mut().zip(outputs.iter_mut()) {
-                    if let Some(buf) = channel.get_mut(start..end) {
-                        cascade(design, states, buf);
-                    }
-                }
-            }
-            (_, [left, right, ..]) => {
-                let (Some(l), Some(r)) = (left.get_mut(start..end), right.get_mut(start..end)) else { return };
+        let [left, rest @ ..] = outputs else { return };
+        let Some(l) = left.get_mut(start..end) else { return };
+        let r = rest.first_mut().and_then(|r| r.get_mut(start..end));
+        match (placement, r) {
+            (Placement::Stereo, r) => filter(&mut self.states, l, r),
+            (_, Some(r)) => {
                 for (a, b) in l.iter_mut().zip(r.iter_mut()) {
                     (*a, *b) = ((*a + *b) * 0.5, (*a - *b) * 0.5);
                 }
                 let target = if placement == Placement::Mid { &mut *l } else { &mut *r };
-                cascade(design, &mut self.states[0], target);
+                filter(&mut self.states, target, None);
                 for (m, s) in l.iter_mut().zip(r.iter_mut()) {
                     (*m, *s) = (*m + *s, *m - *s);
                 }
             }
-            _ => {}
+            (_, None) => {}
         }
     }
 
@@ -246,64 +256,10 @@ impl Band {
     /// [`Band::run`] with the coefficients moving linearly from `previous`
     /// (before the first frame) to the current design (at the last frame).
     fn run_gliding(&mut self, outputs: &mut [&mut [f32]], start: usize, end: usize, previous: &BandDesign) {
-        let (from, to) = (previous.sections(), self.design.sections());
-        let stereo = outputs.len() >= 2;
-        let placement = if stereo { self.placement } else { Placement::Stereo };
-        match (placement, outputs) {
-            (Placement::Stereo, outputs) => {
-                for (states, channel) in self.states.iter_mut().zip(outputs.iter_mut()) {
-                    if let Some(buf) = channel.get_mut(start..end) {
-                        cascade_gliding(from, to, states, buf);
-                    }
-                }
-            }
-            (_, [left, right, ..]) => {
-                let (Some(l), Some(r)) = (left.get_mut(start..end), right.get_mut(start..end)) else { return };
-                for (a, b) in l.iter_mut().zip(r.iter_mut()) {
-                    (*a, *b) = ((*a + *b) * 0.5, (*a - *b) * 0.5);
-                }
-                let target = if placement == Placement::Mid { &mut *l } else { &mut *r };
-                cascade_gliding(from, to, &mut self.states[0], target);
-                for (m, s) in l.iter_mut().zip(r.iter_mut()) {
-                    (*m, *s) = (*m + *s, *m - *s);
-                }
-            }
-            _ => {}
-        }
-    }
-}
-
-/// Runs `buf` through the cascade with every section's coefficients moving
-/// linearly from `from` (before the first sample) to `to` (at the last).
-fn cascade_gliding(
-    from: &[BiquadCoefs],
-    to: &[BiquadCoefs],
-    states: &mut [BiquadState; MAX_SECTIONS],
-    buf: &mut [f32],
-) {
-    let step = 1.0 / buf.len().max(1) as f64;
-    for (i, x) in buf.iter_mut().enumerate() {
-        let t = (i + 1) as f64 * step;
-        let lerp = |a: f64, b: f64| a + (b - a) * t;
-        let mut v = *x;
-        for ((a, b), state) in from.iter().zip(to).zip(states.iter_mut()) {
-            let c = BiquadCoefs {
-                b0: lerp(a.b0, b.b0),
-                b1: lerp(a.b1, b.b1),
-                b2: lerp(a.b2, b.b2),
-                a1: lerp(a.a1, b.a1),
-                a2: lerp(a.a2, b.a2),
-            };
-            v = state.tick(&c, v);
-        }
-        *x = v;
-    }
-}
-
-/// Runs `buf` through every section of `design` with the matching states.
-fn cascade(design: &BandDesign, states: &mut [BiquadState; MAX_SECTIONS], buf: &mut [f32]) {
-    for (coefs, state) in design.sections().iter().zip(states.iter_mut()) {
-        state.process_block(coefs, buf);
+        let design = self.design;
+        self.run_with(outputs, start, end, |state, left, right| {
+            stereo_cascade::run_gliding(previous.sections(), design.sections(), state, left, right)
+        });
     }
 }
 
