@@ -144,6 +144,9 @@ pub fn time_coef(ms: f64, sample_rate: f64) -> f64 {
 
 /// The detector's Butterworth high-pass (RBJ cookbook, Q = 1/√2) at `hz`.
 pub fn design_highpass(hz: f64, sample_rate: f64) -> BiquadCoefs {
+    if hz <= 0.0 {
+        return BiquadCoefs::identity();
+    }
     BiquadCoefs::design(FilterKind::HighPass, sample_rate, hz, FRAC_1_SQRT_2, 0.0)
 }
 
@@ -158,7 +161,8 @@ pub struct Settings {
     pub release_ms: f64,
     /// Level detector.
     pub detector: Detector,
-    /// Corner of the detector's high-pass, Hz (20..500).
+    /// Corner of the detector's high-pass, Hz (20..500); 0 or below turns
+    /// the high-pass off (for detectors fed an already band-limited signal).
     pub sc_highpass_hz: f64,
     /// 0 = independent channels, 1 = one gain from the loudest channel.
     pub stereo_link: f64,
@@ -316,14 +320,16 @@ impl Compressor {
             if stereo {
                 sanitize_into(detect[1].get(start..end.min(detect[1].len())).unwrap_or(&[]), &mut x[1][..n]);
             }
-            let (highpass, mut hp) = (self.highpass, self.hp_state);
-            let [x0, x1] = &mut x;
-            for (a, b) in x0[..n].iter_mut().zip(&mut x1[..n]) {
-                let y = hp.tick(&highpass, [f64::from(*a), f64::from(*b)]);
-                (*a, *b) = (y[0] as f32, y[1] as f32);
+            if self.settings.sc_highpass_hz > 0.0 {
+                let (highpass, mut hp) = (self.highpass, self.hp_state);
+                let [x0, x1] = &mut x;
+                for (a, b) in x0[..n].iter_mut().zip(&mut x1[..n]) {
+                    let y = hp.tick(&highpass, [f64::from(*a), f64::from(*b)]);
+                    (*a, *b) = (y[0] as f32, y[1] as f32);
+                }
+                hp.flush();
+                self.hp_state = hp;
             }
-            hp.flush();
-            self.hp_state = hp;
             for (ch, x) in x.iter_mut().enumerate().take(self.channels) {
                 let x = &mut x[..n];
                 match self.settings.detector {
@@ -605,6 +611,25 @@ mod tests {
         assert_eq!(a[0], a[1]);
         assert!(a[0] > 13.0);
         assert_eq!(b[1], 0.0);
+    }
+
+    #[test]
+    fn switching_detector_starts_from_the_level_reached() {
+        // A steady 1 kHz sine at 0.5: peak −6.0 dBFS, RMS −9.0 dBFS.
+        let sine: Vec<f32> =
+            (0..24_000).map(|n| 0.5 * (std::f32::consts::TAU * 1000.0 * n as f32 / SR as f32).sin()).collect();
+        for (from, to) in [(Detector::Peak, Detector::Rms), (Detector::Rms, Detector::Peak)] {
+            let mut c = Compressor::new(Settings { detector: from, ..Settings::default() }, SR, 1);
+            let mut level = vec![0.0f32; sine.len()];
+            let mut unused = vec![0.0f32; sine.len()];
+            c.detect_levels([&sine, &[]], &mut level, &mut unused, sine.len());
+            let before = 20.0 * level[sine.len() - 1].log10();
+            c.set_settings(Settings { detector: to, ..Settings::default() });
+            c.detect_levels([&sine[..1], &[]], &mut level[..1], &mut unused[..1], 1);
+            let after = 20.0 * level[0].log10();
+            println!("{from:?} -> {to:?}: {before:.2} dB before, {after:.2} dB on the first frame after");
+            assert!((after - before).abs() < 0.5, "{from:?} -> {to:?}: {before} dB then {after} dB");
+        }
     }
 
     #[test]

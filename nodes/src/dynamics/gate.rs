@@ -69,21 +69,27 @@ impl PeakHold {
         level
     }
 
-    /// [`PeakHold::tick`] over a block of magnitudes, in place, with the
-    /// state in locals for the loop.
+    /// [`PeakHold::tick`] over a block of magnitudes (≥ 0, not NaN), in
+    /// place. Runs bucket by bucket, so the inner loop has no branch and its
+    /// frame-to-frame chain is a single f32 max.
     pub fn hold_block(&mut self, values: &mut [f32]) {
-        let (mut current, mut previous, mut count) = (self.current, self.previous, self.count);
-        for v in values {
-            current = current.max(f64::from(*v));
-            *v = current.max(previous) as f32;
-            count += 1;
-            if count >= self.frames {
-                count = 0;
+        let (mut current, mut previous) = (self.current as f32, self.previous as f32);
+        let mut start = 0;
+        while start < values.len() {
+            let run = (self.frames - self.count.min(self.frames)).min(values.len() - start).max(1);
+            for v in values.iter_mut().skip(start).take(run) {
+                current = if *v > current { *v } else { current };
+                *v = if current > previous { current } else { previous };
+            }
+            self.count += run;
+            if self.count >= self.frames {
+                self.count = 0;
                 previous = current;
                 current = 0.0;
             }
+            start += run;
         }
-        (self.current, self.previous, self.count) = (current, previous, count);
+        (self.current, self.previous) = (f64::from(current), f64::from(previous));
     }
 
     /// The held peak now (what the next silent frame would return).

@@ -93,7 +93,8 @@ fn band_settings(p: &[f32; PARAM_COUNT], band: usize) -> Settings {
         attack_ms: f64::from(band_param(p, band, ATTACK)),
         release_ms: f64::from(band_param(p, band, RELEASE)),
         detector: Detector::Peak,
-        sc_highpass_hz: DETECTOR_HIGHPASS_HZ,
+        // Bands above the first are already high-passed by their crossover.
+        sc_highpass_hz: if band == 0 { DETECTOR_HIGHPASS_HZ } else { 0.0 },
         stereo_link: f64::from(p[STEREO_LINK]),
     }
 }
