@@ -24,6 +24,9 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Synthesize a demo song as four stems and mix them through a graph.
     Demo(DemoArgs),
+    /// Measure audio files: loudness, peaks, stereo image, spectral balance,
+    /// energy and waveform peaks (cached by file content).
+    Analyze(AnalyzeArgs),
 }
 
 /// Options of `mixgraph render`.
@@ -83,6 +86,26 @@ pub struct ValidateArgs {
     /// Graph files to check.
     #[arg(value_name = "FILE", required = true)]
     pub files: Vec<PathBuf>,
+}
+
+/// Options of `mixgraph analyze`.
+#[derive(Debug, Args)]
+#[command(after_help = "Results are cached by the SHA-256 of each file's bytes in --cache-dir, else \
+    $MIXGRAPH_CACHE_DIR, else $XDG_CACHE_HOME/mixgraph/analysis, else ~/.cache/mixgraph/analysis: \
+    analysing an unchanged file again is instant.")]
+pub struct AnalyzeArgs {
+    /// Audio files to analyse (WAV, FLAC, MP3, OGG, AAC ...).
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// Print JSON (an array with one object per file) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Directory of the analysis cache.
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Neither read nor write the cache.
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 /// Options of `mixgraph demo`.

@@ -4,10 +4,13 @@
 //! - `mixgraph nodes [TYPE] [--json]`: the node types and their parameters
 //! - `mixgraph validate FILE...`: check graph files
 //! - `mixgraph demo [--out DIR]`: synthesize a demo song and mix it
+//! - `mixgraph analyze FILE... [--json]`: measure audio files (cached)
 //!
 //! Errors print as `error: ...` with `  caused by: ...` lines and exit with
 //! code 1; usage errors exit with code 2.
 
+mod analyze;
+mod analyze_cache;
 mod cli;
 mod demo;
 mod demo_song;
@@ -36,6 +39,7 @@ fn main() -> ExitCode {
         Command::Nodes(args) => nodes_cmd::run(args).map(|()| ExitCode::SUCCESS),
         Command::Validate(args) => validate::run(args),
         Command::Demo(args) => demo::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Analyze(args) => analyze::run(args).map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

@@ -2,92 +2,11 @@
 //! files) is generated here into a temporary directory.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-const RATE: u32 = 48_000;
+mod support;
 
-/// Runs the binary with `args`.
-fn mixgraph(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mixgraph")).args(args).output().expect("run mixgraph")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 temp path")
-}
-
-/// Asserts success and returns stdout.
-fn ok(o: Output) -> String {
-    assert!(o.status.success(), "exit {:?}\nstdout:\n{}\nstderr:\n{}", o.status, stdout(&o), stderr(&o));
-    stdout(&o)
-}
-
-/// Asserts a user error: exit code 1, exactly one `error:` line that contains
-/// every one of `needles`, and no panic.
-fn fails(o: Output, needles: &[&str]) -> String {
-    let err = stderr(&o);
-    assert_eq!(o.status.code(), Some(1), "stderr:\n{err}");
-    assert!(!err.contains("panicked") && !err.contains("backtrace"), "{err}");
-    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
-    assert_eq!(lines.len(), 1, "{err}");
-    for needle in needles {
-        assert!(lines[0].contains(needle), "'{needle}' not in the error line:\n{err}");
-    }
-    err
-}
-
-/// A sine of `hz` at `amplitude`, with the right channel at half the level of
-/// the left so the channels differ.
-fn sine(frames: usize, hz: f32, amplitude: f32, rate: u32) -> [Vec<f32>; 2] {
-    let left: Vec<f32> =
-        (0..frames).map(|i| amplitude * (std::f32::consts::TAU * hz * i as f32 / rate as f32).sin()).collect();
-    let right = left.iter().map(|x| 0.5 * x).collect();
-    [left, right]
-}
-
-/// Writes 32-bit float WAV.
-fn write_wav(path: &Path, channels: &[Vec<f32>], rate: u32) {
-    let spec = hound::WavSpec {
-        channels: channels.len() as u16,
-        sample_rate: rate,
-        bits_per_sample: 32,
-        sample_format: hound::SampleFormat::Float,
-    };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    for i in 0..channels[0].len() {
-        for c in channels {
-            w.write_sample(c[i]).unwrap();
-        }
-    }
-    w.finalize().unwrap();
-}
-
-/// Reads any WAV as planar f32 (integers scaled to ±1).
-fn read_wav(path: &Path) -> (hound::WavSpec, Vec<Vec<f32>>) {
-    let mut r = hound::WavReader::open(path).unwrap();
-    let spec = r.spec();
-    let interleaved: Vec<f32> = match spec.sample_format {
-        hound::SampleFormat::Float => r.samples::<f32>().map(Result::unwrap).collect(),
-        hound::SampleFormat::Int => {
-            let scale = (1u64 << (spec.bits_per_sample - 1)) as f32;
-            r.samples::<i32>().map(|x| x.unwrap() as f32 / scale).collect()
-        }
-    };
-    let n = spec.channels as usize;
-    let planar = (0..n).map(|c| interleaved.iter().skip(c).step_by(n).copied().collect()).collect();
-    (spec, planar)
-}
-
-fn rms(x: &[f32]) -> f64 {
-    (x.iter().map(|v| f64::from(*v).powi(2)).sum::<f64>() / x.len() as f64).sqrt()
-}
+use support::*;
 
 /// Stereo `in` → `util.gain` (id `trim`, `gain_db`) → `filter.biquad` (`eq`,
 /// flat by default) → `out`.

@@ -143,7 +143,7 @@ mod tests {
     fn sections() -> Vec<BiquadCoefs> {
         [(FilterKind::HighPass, 60.0), (FilterKind::HighPass, 60.0), (FilterKind::LowPass, 9000.0)]
             .iter()
-            .map(|(kind, f)| BiquadCoefs::design(*kind, 48_000.0, *f, 0.7071, 0.0))
+            .map(|(kind, f)| BiquadCoefs::design(*kind, 48_000.0, *f, std::f64::consts::FRAC_1_SQRT_2, 0.0))
             .collect()
     }
 

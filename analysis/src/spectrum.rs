@@ -1,0 +1,122 @@
+//! Long-term spectral balance: average power spectrum, per-octave shares,
+//! centroid and roll-off.
+
+use crate::round;
+use realfft::RealFftPlanner;
+use serde::{Deserialize, Serialize};
+
+/// FFT length of the long-term average spectrum (Hann window, 50 % overlap).
+const FFT_LEN: usize = 4096;
+/// Centres of the octave bands, Hz (ISO 266 nominal values).
+pub const OCTAVE_CENTRES_HZ: [f64; 10] = [31.5, 63.0, 125.0, 250.0, 500.0, 1000.0, 2000.0, 4000.0, 8000.0, 16000.0];
+
+/// Long-term spectral measurements.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SpectralBalance {
+    /// Share of the total power in each octave band of
+    /// [`OCTAVE_CENTRES_HZ`] (edges a half octave either side), dB
+    /// (0 = all of it; −200 for an empty band).
+    pub octave_db: Vec<f64>,
+    /// Power-weighted mean frequency, Hz.
+    pub centroid_hz: f64,
+    /// Frequency below which 85 % of the power lies, Hz.
+    pub rolloff_hz: f64,
+}
+
+impl SpectralBalance {
+    /// Measures `mono` at `sample_rate`.
+    pub fn measure(mono: &[f32], sample_rate: f64) -> Self {
+        let power = average_power(mono);
+        let bin_hz = sample_rate / FFT_LEN as f64;
+        let total: f64 = power.iter().skip(1).sum();
+        let share_db = |p: f64| if p > 0.0 && total > 0.0 { (10.0 * (p / total).log10()).max(-200.0) } else { -200.0 };
+        let octave_db = OCTAVE_CENTRES_HZ
+            .iter()
+            .map(|c| {
+                let (lo, hi) = (c / std::f64::consts::SQRT_2, c * std::f64::consts::SQRT_2);
+                let p: f64 = power
+                    .iter()
+                    .enumerate()
+                    .filter(|(k, _)| (lo..hi).contains(&(*k as f64 * bin_hz)))
+                    .map(|(_, p)| p)
+                    .sum();
+                round(share_db(p), 2)
+            })
+            .collect();
+        let weighted: f64 = power.iter().enumerate().skip(1).map(|(k, p)| k as f64 * bin_hz * p).sum();
+        let mut running = 0.0;
+        let mut rolloff = 0.0;
+        for (k, p) in power.iter().enumerate().skip(1) {
+            running += p;
+            if running >= 0.85 * total {
+                rolloff = k as f64 * bin_hz;
+                break;
+            }
+        }
+        SpectralBalance {
+            octave_db,
+            centroid_hz: round(if total > 0.0 { weighted / total } else { 0.0 }, 1),
+            rolloff_hz: round(rolloff, 1),
+        }
+    }
+}
+
+/// Mean power per bin (0..=FFT_LEN/2) over Hann-windowed frames with 50 %
+/// overlap; a short signal is zero-padded to one frame.
+fn average_power(x: &[f32]) -> Vec<f64> {
+    let mut planner = RealFftPlanner::<f32>::new();
+    let fft = planner.plan_fft_forward(FFT_LEN);
+    let window: Vec<f32> =
+        (0..FFT_LEN).map(|n| (0.5 - 0.5 * (std::f64::consts::TAU * n as f64 / FFT_LEN as f64).cos()) as f32).collect();
+    let mut input = fft.make_input_vec();
+    let mut spectrum = fft.make_output_vec();
+    let mut power = vec![0.0f64; FFT_LEN / 2 + 1];
+    let hop = FFT_LEN / 2;
+    let mut frames = 0usize;
+    let mut start = 0;
+    loop {
+        for (i, (slot, w)) in input.iter_mut().zip(&window).enumerate() {
+            *slot = x.get(start + i).copied().unwrap_or(0.0) * w;
+        }
+        if fft.process(&mut input, &mut spectrum).is_ok() {
+            for (p, c) in power.iter_mut().zip(&spectrum) {
+                *p += f64::from(c.norm_sqr());
+            }
+            frames += 1;
+        }
+        start += hop;
+        if start + FFT_LEN > x.len() {
+            break;
+        }
+    }
+    for p in &mut power {
+        *p /= frames.max(1) as f64;
+    }
+    power
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_signals::{sine, white_noise};
+
+    #[test]
+    fn a_1_khz_sine_sits_in_the_1_khz_octave() {
+        let b = SpectralBalance::measure(&sine(1000.0, 0.5, 48_000.0, 96_000), 48_000.0);
+        assert!(b.octave_db[5] > -0.01, "{b:?}");
+        assert!(b.octave_db.iter().enumerate().all(|(i, v)| i == 5 || *v < -40.0), "{b:?}");
+        assert!((b.centroid_hz - 1000.0).abs() < 10.0, "{b:?}");
+        assert!((b.rolloff_hz - 1000.0).abs() < 12.0, "{b:?}");
+    }
+
+    #[test]
+    fn white_noise_rises_3_db_per_octave() {
+        let b = SpectralBalance::measure(&white_noise(0.5, 480_000, 7), 48_000.0);
+        // Each octave is twice as wide as the one below: +3.01 dB.
+        for k in 3..9 {
+            let step = b.octave_db[k + 1] - b.octave_db[k];
+            assert!((step - 3.01).abs() < 0.3, "octave {k}: {step} dB ({b:?})");
+        }
+        assert!((b.centroid_hz - 12_000.0).abs() < 200.0, "{b:?}");
+    }
+}
