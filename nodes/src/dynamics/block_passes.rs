@@ -5,7 +5,7 @@
 //! over a short chunk, the recursive steps (filters, peak hold, envelope)
 //! become tight loops the out-of-order core overlaps from frame to frame,
 //! and the stateless steps (dB conversions, static curves, gains) vectorise.
-//! Chunks of [`CHUNK`] frames live on the stack, so nothing allocates.
+//! Chunks of `CHUNK` frames live on the stack, so nothing allocates.
 
 use crate::fast_math;
 

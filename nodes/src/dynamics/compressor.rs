@@ -304,7 +304,7 @@ impl Compressor {
 
     /// Detector passes: high-pass, peak hold or RMS, stereo link; writes the
     /// linked linear level of each frame into `level0` / `level1`. Runs in
-    /// chunks of [`CHUNK`] frames: the high-pass filters both channels as one
+    /// chunks of `CHUNK` frames: the high-pass filters both channels as one
     /// paired f64 section into stack buffers, then each channel's level
     /// detector and the link run as their own passes.
     fn detect_levels(&mut self, detect: [&[f32]; MAX_CHANNELS], level0: &mut [f32], level1: &mut [f32], frames: usize) {

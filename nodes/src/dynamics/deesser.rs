@@ -194,7 +194,7 @@ impl Deesser {
     /// Processes a block: `output[ch][i]` for `input[ch][i]` (a missing or
     /// short channel reads as silence), and the smoothed gain reduction of
     /// each frame in dB (≥ 0) into `reduction[i]`. Runs in chunks of
-    /// [`CHUNK`] frames as block passes (see `block_passes`). Real-time safe.
+    /// `CHUNK` frames as block passes (see `block_passes`). Real-time safe.
     pub fn process_block(
         &mut self,
         input: [&[f32]; MAX_CHANNELS],
@@ -213,7 +213,7 @@ impl Deesser {
         }
     }
 
-    /// [`Deesser::process_block`] on at most [`CHUNK`] frames: the crossover
+    /// [`Deesser::process_block`] on at most `CHUNK` frames: the crossover
     /// (both channels as paired f64 sections) into stack buffers, then peak
     /// hold, dB, curve, envelope and gain as separate passes.
     fn process_chunk(

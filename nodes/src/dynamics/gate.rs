@@ -238,7 +238,7 @@ impl Gate {
 
     /// Gain reduction in dB (≥ 0) per frame for a block of detector input
     /// (missing or short channels read as silence), shared by all channels.
-    /// Runs in chunks of [`CHUNK`] frames as block passes: high-pass (both
+    /// Runs in chunks of `CHUNK` frames as block passes: high-pass (both
     /// channels as one paired section) and peak, hold, dB, the trigger with
     /// its hysteresis and hold, then the envelope. Real-time safe.
     pub fn reduce_block(&mut self, detect: [&[f32]; MAX_CHANNELS], reduction: &mut [f32]) {

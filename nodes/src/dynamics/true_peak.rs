@@ -83,7 +83,7 @@ impl TruePeakDetector {
         }
     }
 
-    /// Takes the next `m = input[0].len()` frames (at most [`CHUNK`]; a
+    /// Takes the next `m = input[0].len()` frames (at most `CHUNK`; a
     /// missing second channel is silence) and writes into `peaks[i]` the
     /// true-peak estimate of the interval between the inputs `half` and
     /// `half − 1` frames before frame `i`, over all channels. Non-finite input
