@@ -39,14 +39,14 @@ fn main() {
     let mut group = criterion.benchmark_group("analysis");
     group.throughput(Throughput::Elements((SR as usize * SECONDS) as u64));
     group.bench_function("analyze_30s_stereo", |b| {
-        b.iter(|| mixgraph_analysis::analyze(&audio, SR, &mut |_| {}).expect("analysis"))
+        b.iter(|| mixgraph_analysis::analyze(&audio, SR, &Default::default(), &mut |_| {}).expect("analysis"))
     });
     group.finish();
     criterion.final_summary();
     let best = (0..5)
         .map(|_| {
             let start = Instant::now();
-            let _ = mixgraph_analysis::analyze(&audio, SR, &mut |_| {});
+            let _ = mixgraph_analysis::analyze(&audio, SR, &Default::default(), &mut |_| {});
             start.elapsed().as_secs_f64()
         })
         .fold(f64::INFINITY, f64::min);

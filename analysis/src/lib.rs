@@ -3,31 +3,39 @@
 //! DC offset per channel; integrated, momentary and short-term loudness and
 //! loudness range (EBU R128 through the `ebur128` crate); stereo correlation,
 //! width and balance; the long-term spectral balance per octave and its
-//! centroid; an energy curve; and multi-resolution waveform peaks for UIs.
+//! centroid; an energy curve; multi-resolution waveform peaks for UIs;
+//! tempo with a beat and downbeat grid; and the musical key.
 //!
 //! Everything here runs on the control side over whole decoded files (no
 //! real-time constraints); results are plain serde data so they can be
 //! cached and printed as JSON.
 
+pub mod chroma;
+mod downbeat;
 mod energy;
+mod key;
 mod levels;
 mod loudness;
+pub mod onset;
 mod spectrum;
 mod stereo;
+mod tempo;
 mod waveform;
 
-pub use energy::EnergyCurve;
+pub use energy::{ENERGY_STEP_S, EnergyCurve};
+pub use key::{Key, Mode, camelot, detect_key, key_name};
 pub use levels::ChannelLevels;
-pub use loudness::Loudness;
+pub use loudness::{CURVE_STEP_S, Loudness};
 pub use spectrum::{OCTAVE_CENTRES_HZ, SpectralBalance};
 pub use stereo::StereoImage;
-pub use waveform::{WaveformLevel, WaveformPeaks};
+pub use tempo::{BEATS_PER_BAR, DEFAULT_MIN_BPM, MIN_BPM_LIMITS, Tempo, detect_tempo};
+pub use waveform::{FINEST_FRAMES_PER_PEAK, WaveformLevel, WaveformPeaks};
 
 use serde::{Deserialize, Serialize};
 
 /// Version of the analysis results; part of cache keys, so results computed
 /// by an older analysis are never reused.
-pub const ANALYSIS_VERSION: u32 = 1;
+pub const ANALYSIS_VERSION: u32 = 2;
 
 /// Why audio could not be analysed.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -41,6 +49,21 @@ pub enum AnalysisError {
     /// The loudness meter refused the input.
     #[error("loudness measurement failed: {0}")]
     Loudness(String),
+}
+
+/// Choices that change what [`analyze`] reports (so they belong in cache
+/// keys).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AnalysisOptions {
+    /// Tempo is reported within `[min_bpm, 2·min_bpm)` (see
+    /// [`detect_tempo`]).
+    pub min_bpm: f64,
+}
+
+impl Default for AnalysisOptions {
+    fn default() -> Self {
+        AnalysisOptions { min_bpm: DEFAULT_MIN_BPM }
+    }
 }
 
 /// Everything measured about one piece of audio.
@@ -66,6 +89,11 @@ pub struct Analysis {
     pub energy: EnergyCurve,
     /// Waveform peaks at several resolutions.
     pub waveform: WaveformPeaks,
+    /// Tempo, beats and downbeats (absent for material under 4 s or
+    /// without a pulse).
+    pub tempo: Option<Tempo>,
+    /// Musical key (absent without pitched sound).
+    pub key: Option<Key>,
 }
 
 /// Analyses `channels` (planar, equal lengths) at `sample_rate`, calling
@@ -73,6 +101,7 @@ pub struct Analysis {
 pub fn analyze(
     channels: &[Vec<f32>],
     sample_rate: u32,
+    options: &AnalysisOptions,
     progress: &mut dyn FnMut(f64),
 ) -> Result<Analysis, AnalysisError> {
     let frames = channels.first().map(Vec::len).ok_or_else(|| AnalysisError::BadShape("no channels".into()))?;
@@ -98,6 +127,9 @@ pub fn analyze(
     progress(0.95);
     let energy = EnergyCurve::measure(&mono, sr);
     let waveform = WaveformPeaks::measure(channels);
+    let chroma = chroma::chromagram(&mono, sr);
+    let tempo = detect_tempo(&onset::onsets(&mono, sr), &chroma, options.min_bpm);
+    let key = detect_key(&chroma);
     progress(1.0);
     Ok(Analysis {
         version: ANALYSIS_VERSION,
@@ -110,6 +142,8 @@ pub fn analyze(
         spectrum,
         energy,
         waveform,
+        tempo,
+        key,
     })
 }
 
@@ -148,20 +182,27 @@ mod tests {
     #[test]
     fn bad_shapes_and_rates_are_named() {
         let mut none = |_| {};
-        assert_eq!(analyze(&[], 48_000, &mut none), Err(AnalysisError::BadShape("no channels".into())));
+        assert_eq!(
+            analyze(&[], 48_000, &AnalysisOptions::default(), &mut none),
+            Err(AnalysisError::BadShape("no channels".into()))
+        );
         let uneven = [vec![0.0; 10], vec![0.0; 9]];
         assert_eq!(
-            analyze(&uneven, 48_000, &mut none).unwrap_err().to_string(),
+            analyze(&uneven, 48_000, &AnalysisOptions::default(), &mut none).unwrap_err().to_string(),
             "audio has channels of different lengths"
         );
-        assert_eq!(analyze(&[vec![0.0; 10]], 1000, &mut none), Err(AnalysisError::SampleRate(1000)));
+        assert_eq!(
+            analyze(&[vec![0.0; 10]], 1000, &AnalysisOptions::default(), &mut none),
+            Err(AnalysisError::SampleRate(1000))
+        );
     }
 
     #[test]
     fn whole_analysis_of_a_stereo_sine_reports_progress_to_the_end() {
         let sine = test_signals::sine(1000.0, 0.5, 48_000.0, 96_000);
         let mut seen = Vec::new();
-        let a = analyze(&[sine.clone(), sine], 48_000, &mut |f| seen.push(f)).expect("analysis");
+        let a = analyze(&[sine.clone(), sine], 48_000, &AnalysisOptions::default(), &mut |f| seen.push(f))
+            .expect("analysis");
         assert_eq!((a.channels, a.duration_s), (2, 2.0));
         assert!(seen.windows(2).all(|w| w[0] <= w[1]), "progress goes forward: {seen:?}");
         assert_eq!(seen.last(), Some(&1.0));

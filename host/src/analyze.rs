@@ -4,7 +4,7 @@ use crate::analyze_cache::{AnalysisCache, content_key};
 use crate::cli::AnalyzeArgs;
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
-use mixgraph_analysis::{Analysis, OCTAVE_CENTRES_HZ};
+use mixgraph_analysis::{Analysis, AnalysisOptions, OCTAVE_CENTRES_HZ};
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -22,15 +22,18 @@ struct FileAnalysis<'a> {
 /// Runs `mixgraph analyze`.
 pub fn run(args: AnalyzeArgs) -> Result<()> {
     let cache = AnalysisCache::locate(args.cache_dir, args.no_cache);
+    let options = AnalysisOptions { min_bpm: args.min_bpm };
     let mut results = Vec::new();
     for path in &args.files {
         let key = content_key(path)?;
+        // Options change the results, so they are part of the cache entry's name.
+        let entry = format!("{key}-bpm{}", options.min_bpm);
         let started = Instant::now();
-        let (analysis, cached) = match cache.load(&key) {
+        let (analysis, cached) = match cache.load(&entry) {
             Some(a) => (a, true),
             None => {
-                let a = analyze_file(path)?;
-                if let Err(e) = cache.store(&key, &a) {
+                let a = analyze_file(path, &options)?;
+                if let Err(e) = cache.store(&entry, &a) {
                     eprintln!("warning: analysis of '{}' not cached: {e:#}", path.display());
                 }
                 (a, false)
@@ -62,10 +65,10 @@ pub fn run(args: AnalyzeArgs) -> Result<()> {
 }
 
 /// Decodes and analyses one file, with a progress bar on a terminal.
-fn analyze_file(path: &Path) -> Result<Analysis> {
+fn analyze_file(path: &Path, options: &AnalysisOptions) -> Result<Analysis> {
     let audio = mixgraph_nodes::io::decode::decode_file(path)?;
     let bar = progress_bar(path, audio.frames() as f64 / f64::from(audio.sample_rate));
-    let analysis = mixgraph_analysis::analyze(&audio.channels, audio.sample_rate, &mut |f| {
+    let analysis = mixgraph_analysis::analyze(&audio.channels, audio.sample_rate, options, &mut |f| {
         bar.set_position((f * 1000.0) as u64);
     })
     .with_context(|| format!("cannot analyse '{}'", path.display()))?;
@@ -137,6 +140,33 @@ fn table(path: &Path, a: &Analysis) -> String {
         .map(|(c, v)| if *c >= 1000.0 { format!("{}k {v:.1}", c / 1000.0) } else { format!("{c} {v:.1}") })
         .collect();
     let _ = writeln!(s, "  octaves    dB of total: {}", octaves.join(" | "));
+    match &a.tempo {
+        Some(t) => {
+            let _ = writeln!(
+                s,
+                "  tempo      {:.2} BPM (confidence {:.2}), {} beats, first downbeat at {:.3} s",
+                t.bpm,
+                t.confidence,
+                t.beats_s.len(),
+                t.downbeats_s.first().copied().unwrap_or(0.0)
+            );
+        }
+        None => {
+            let _ = writeln!(s, "  tempo      none found (under 4 s, or no steady pulse)");
+        }
+    }
+    match &a.key {
+        Some(k) => {
+            let _ = writeln!(
+                s,
+                "  key        {} ({}), correlation {:.2}, margin {:.2}",
+                k.name, k.camelot, k.correlation, k.margin
+            );
+        }
+        None => {
+            let _ = writeln!(s, "  key        none found (no pitched sound)");
+        }
+    }
     let e = &a.energy;
     let quietest = e.rms_dbfs.iter().copied().fold(f64::INFINITY, f64::min);
     let loudest = e.rms_dbfs.iter().copied().fold(f64::NEG_INFINITY, f64::max);

@@ -106,6 +106,22 @@ pub struct AnalyzeArgs {
     /// Neither read nor write the cache.
     #[arg(long)]
     pub no_cache: bool,
+    /// Lower end of the tempo octave: tempos are reported within
+    /// [BPM, 2×BPM) (halftime and double time are the same beat; 88 keeps
+    /// hip-hop to drum and bass at the tempo DJs count).
+    #[arg(long, value_name = "BPM", default_value_t = mixgraph_analysis::DEFAULT_MIN_BPM, value_parser = parse_min_bpm)]
+    pub min_bpm: f64,
+}
+
+/// Parses `--min-bpm`, within [`mixgraph_analysis::MIN_BPM_LIMITS`].
+fn parse_min_bpm(text: &str) -> Result<f64, String> {
+    let bpm: f64 = text.parse().map_err(|_| format!("'{text}' is not a number"))?;
+    let limits = mixgraph_analysis::MIN_BPM_LIMITS;
+    if limits.contains(&bpm) {
+        Ok(bpm)
+    } else {
+        Err(format!("{bpm} is outside {}..={} BPM", limits.start(), limits.end()))
+    }
 }
 
 /// Options of `mixgraph demo`.

@@ -50,3 +50,41 @@ fn unreadable_files_are_named_and_no_cache_writes_nothing() {
     fails(mixgraph(&["analyze", s(&dir.path().join("missing.wav"))]), &["missing.wav"]);
     assert!(!cache.exists(), "--no-cache must not create the cache");
 }
+
+#[test]
+fn the_demo_mix_reads_120_bpm_from_bar_one_in_the_key_of_its_chords() {
+    let dir = tempfile::tempdir().unwrap();
+    ok(mixgraph(&["demo", "--out", s(dir.path())]));
+    let mix = dir.path().join("demo_mix.wav");
+    let cache = dir.path().join("cache");
+    let analysis = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec!["analyze", "--json", "--cache-dir", s(&cache)];
+        args.extend_from_slice(extra);
+        args.push(s(&mix));
+        let json: serde_json::Value = serde_json::from_str(&ok(mixgraph(&args))).expect("JSON");
+        json[0]["analysis"].clone()
+    };
+    let a = analysis(&[]);
+    let tempo = &a["tempo"];
+    let bpm = tempo["bpm"].as_f64().unwrap();
+    assert!((bpm - 120.0).abs() < 0.05, "the demo is at 120 BPM: {tempo}");
+    let downbeats: Vec<f64> = tempo["downbeats_s"].as_array().unwrap().iter().map(|d| d.as_f64().unwrap()).collect();
+    // Eight bars of two seconds from 0 s.
+    assert_eq!(downbeats.len(), 9, "{downbeats:?}");
+    for (bar, d) in downbeats.iter().enumerate() {
+        assert!((d - 2.0 * bar as f64).abs() < 0.02, "bar {bar} found at {d} s");
+    }
+    // Am – F – C – G uses exactly the C major scale: A minor and its
+    // relative C major share Camelot 8.
+    let camelot = a["key"]["camelot"].as_str().unwrap();
+    assert!(camelot == "8A" || camelot == "8B", "{}", a["key"]);
+
+    // Asked for tempos in 50–100 BPM, the same beat reads half time, and
+    // the cache keeps the two results apart.
+    let slow = analysis(&["--min-bpm", "50"]);
+    assert!((slow["tempo"]["bpm"].as_f64().unwrap() - 60.0).abs() < 0.05, "{}", slow["tempo"]);
+    assert!((analysis(&[])["tempo"]["bpm"].as_f64().unwrap() - bpm).abs() < 1e-9);
+    let refused = mixgraph(&["analyze", "--min-bpm", "5", s(&mix)]);
+    assert_eq!(refused.status.code(), Some(2), "a usage error");
+    assert!(stderr(&refused).contains("'--min-bpm <BPM>': 5 is outside 30..=200 BPM"), "{}", stderr(&refused));
+}
