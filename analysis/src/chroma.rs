@@ -1,5 +1,6 @@
 //! Chroma: how much of each of the twelve pitch classes sounds in each
-//! short frame, the input of key detection and of chord-change downbeats.
+//! short frame, the input of key detection and of chord-change downbeats;
+//! with it, from the same spectra, octave-band levels for structure.
 //!
 //! A Hann-windowed STFT of about 170 ms (fine enough to tell semitones
 //! apart from [`LOWEST_HZ`] up); every spectral peak between [`LOWEST_HZ`]
@@ -31,15 +32,27 @@ pub struct Chromagram {
     pub offset_s: f64,
     /// Per frame, the weight of each pitch class (index 0 = C), ≥ 0.
     pub frames: Vec<[f32; 12]>,
+    /// Per frame, the power in each octave band around
+    /// [`crate::OCTAVE_CENTRES_HZ`], dB (the timbre that structure
+    /// analysis compares along with the harmony).
+    pub octave_db: Vec<[f32; OCTAVES]>,
 }
 
+/// Number of octave bands in [`Chromagram::octave_db`].
+pub const OCTAVES: usize = crate::OCTAVE_CENTRES_HZ.len();
+
 impl Chromagram {
-    /// The sum of the frames whose centres lie in `[from_s, to_s)`.
-    pub fn sum_between(&self, from_s: f64, to_s: f64) -> [f32; 12] {
+    /// The frames whose centres lie in `[from_s, to_s)`.
+    pub fn frames_between(&self, from_s: f64, to_s: f64) -> std::ops::Range<usize> {
         let first = ((from_s - self.offset_s) * self.rate).ceil().max(0.0) as usize;
         let end = (((to_s - self.offset_s) * self.rate).ceil().max(0.0) as usize).min(self.frames.len());
+        first.min(end)..end
+    }
+
+    /// The sum of the frames whose centres lie in `[from_s, to_s)`.
+    pub fn sum_between(&self, from_s: f64, to_s: f64) -> [f32; 12] {
         let mut sum = [0.0f32; 12];
-        for frame in self.frames.get(first..end).unwrap_or(&[]) {
+        for frame in &self.frames[self.frames_between(from_s, to_s)] {
             for (s, v) in sum.iter_mut().zip(frame) {
                 *s += v;
             }
@@ -64,7 +77,16 @@ pub fn chromagram(mono: &[f32], sample_rate: f64) -> Chromagram {
     // A bin-centred sine of amplitude a reads a·len/4 through the Hann window.
     let to_amplitude = 4.0 / len as f32;
     let mut magnitude = vec![0.0f32; len / 2 + 1];
+    // Octave band of each bin (band edges at the centres / √2).
+    let octave_of: Vec<Option<usize>> = (0..=len / 2)
+        .map(|k| {
+            let octave =
+                ((k as f64 * bin_hz) / (crate::OCTAVE_CENTRES_HZ[0] / std::f64::consts::SQRT_2)).log2().floor();
+            (k > 0 && octave >= 0.0 && (octave as usize) < OCTAVES).then_some(octave as usize)
+        })
+        .collect();
     let mut frames = Vec::new();
+    let mut octave_db = Vec::new();
     let mut start = 0;
     while start + len <= mono.len().max(len) {
         for (i, (slot, w)) in input.iter_mut().zip(&window).enumerate() {
@@ -92,9 +114,16 @@ pub fn chromagram(mono: &[f32], sample_rate: f64) -> Chromagram {
             chroma[pitch.rem_euclid(12) as usize] += (1.0 + GAMMA * b).ln();
         }
         frames.push(chroma);
+        let mut power = [0.0f32; OCTAVES];
+        for (c, band) in spectrum.iter().zip(&octave_of) {
+            if let Some(b) = band {
+                power[*b] += c.norm_sqr() * to_amplitude * to_amplitude;
+            }
+        }
+        octave_db.push(power.map(|p| 10.0 * (p + 1e-12).log10()));
         start += hop;
     }
-    Chromagram { rate: sample_rate / hop as f64, offset_s: len as f64 / 2.0 / sample_rate, frames }
+    Chromagram { rate: sample_rate / hop as f64, offset_s: len as f64 / 2.0 / sample_rate, frames, octave_db }
 }
 
 #[cfg(test)]

@@ -4,7 +4,9 @@
 //! loudness range (EBU R128 through the `ebur128` crate); stereo correlation,
 //! width and balance; the long-term spectral balance per octave and its
 //! centroid; an energy curve; multi-resolution waveform peaks for UIs;
-//! tempo with a beat and downbeat grid; and the musical key.
+//! tempo with a beat and downbeat grid; the musical key; and the song's
+//! sections. Between stems: roles (from names, else the sound) and
+//! spectral masking.
 //!
 //! Everything here runs on the control side over whole decoded files (no
 //! real-time constraints); results are plain serde data so they can be
@@ -16,9 +18,12 @@ mod energy;
 mod key;
 mod levels;
 mod loudness;
+pub mod masking;
 pub mod onset;
+mod roles;
 mod spectrum;
 mod stereo;
+mod structure;
 mod tempo;
 mod waveform;
 
@@ -26,8 +31,10 @@ pub use energy::{ENERGY_STEP_S, EnergyCurve};
 pub use key::{Key, Mode, camelot, detect_key, key_name};
 pub use levels::ChannelLevels;
 pub use loudness::{CURVE_STEP_S, Loudness};
+pub use roles::{Role, RoleGuess, RoleSource, detect_role, role_from_audio, role_from_name};
 pub use spectrum::{OCTAVE_CENTRES_HZ, SpectralBalance};
 pub use stereo::StereoImage;
+pub use structure::{SectionLabel, Segment, detect_structure};
 pub use tempo::{BEATS_PER_BAR, DEFAULT_MIN_BPM, MIN_BPM_LIMITS, Tempo, detect_tempo};
 pub use waveform::{FINEST_FRAMES_PER_PEAK, WaveformLevel, WaveformPeaks};
 
@@ -35,7 +42,7 @@ use serde::{Deserialize, Serialize};
 
 /// Version of the analysis results; part of cache keys, so results computed
 /// by an older analysis are never reused.
-pub const ANALYSIS_VERSION: u32 = 2;
+pub const ANALYSIS_VERSION: u32 = 3;
 
 /// Why audio could not be analysed.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -94,6 +101,8 @@ pub struct Analysis {
     pub tempo: Option<Tempo>,
     /// Musical key (absent without pitched sound).
     pub key: Option<Key>,
+    /// Sections (empty for material under four bars).
+    pub structure: Vec<Segment>,
 }
 
 /// Analyses `channels` (planar, equal lengths) at `sample_rate`, calling
@@ -130,6 +139,7 @@ pub fn analyze(
     let chroma = chroma::chromagram(&mono, sr);
     let tempo = detect_tempo(&onset::onsets(&mono, sr), &chroma, options.min_bpm);
     let key = detect_key(&chroma);
+    let structure = detect_structure(&chroma, tempo.as_ref(), frames as f64 / sr);
     progress(1.0);
     Ok(Analysis {
         version: ANALYSIS_VERSION,
@@ -144,6 +154,7 @@ pub fn analyze(
         waveform,
         tempo,
         key,
+        structure,
     })
 }
 

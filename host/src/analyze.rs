@@ -1,6 +1,7 @@
 //! `mixgraph analyze`: measures audio files and prints a table or JSON.
 
 use crate::analyze_cache::{AnalysisCache, content_key};
+use crate::analyze_stems;
 use crate::cli::AnalyzeArgs;
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -17,6 +18,13 @@ struct FileAnalysis<'a> {
     sha256: String,
     cached: bool,
     analysis: &'a Analysis,
+}
+
+/// The `--json --stems` output.
+#[derive(serde::Serialize)]
+struct StemsJson<'a> {
+    files: Vec<FileAnalysis<'a>>,
+    between: &'a analyze_stems::StemsReport,
 }
 
 /// Runs `mixgraph analyze`.
@@ -43,6 +51,12 @@ pub fn run(args: AnalyzeArgs) -> Result<()> {
         eprintln!("'{}': {how} in {:.2} s", path.display(), started.elapsed().as_secs_f64());
         results.push((path, key, analysis, cached));
     }
+    let stems = if args.stems {
+        let analyses: Vec<&Analysis> = results.iter().map(|r| &r.2).collect();
+        Some(analyze_stems::between(&args.files, &analyses)?)
+    } else {
+        None
+    };
     let mut out = std::io::stdout().lock();
     if args.json {
         let list: Vec<FileAnalysis<'_>> = results
@@ -54,11 +68,17 @@ pub fn run(args: AnalyzeArgs) -> Result<()> {
                 analysis: a,
             })
             .collect();
-        serde_json::to_writer_pretty(&mut out, &list)?;
+        match &stems {
+            Some(between) => serde_json::to_writer_pretty(&mut out, &StemsJson { files: list, between })?,
+            None => serde_json::to_writer_pretty(&mut out, &list)?,
+        }
         writeln!(out)?;
     } else {
         for (path, _, a, _) in &results {
             write!(out, "{}", table(path, a))?;
+        }
+        if let Some(between) = &stems {
+            write!(out, "{}", analyze_stems::table(&args.files, between))?;
         }
     }
     Ok(())
@@ -74,6 +94,12 @@ fn analyze_file(path: &Path, options: &AnalysisOptions) -> Result<Analysis> {
     .with_context(|| format!("cannot analyse '{}'", path.display()))?;
     bar.finish_and_clear();
     Ok(analysis)
+}
+
+/// Seconds as m:ss.s.
+fn clock(seconds: f64) -> String {
+    let minutes = (seconds / 60.0).floor();
+    format!("{minutes}:{:04.1}", seconds - 60.0 * minutes)
 }
 
 /// A bar for files long enough to wait for (over a minute of audio).
@@ -93,16 +119,7 @@ fn progress_bar(path: &Path, seconds: f64) -> ProgressBar {
 /// The human-readable summary of one file.
 fn table(path: &Path, a: &Analysis) -> String {
     let mut s = String::new();
-    let minutes = (a.duration_s / 60.0).floor();
-    let _ = writeln!(
-        s,
-        "{}  ({} Hz, {} ch, {}:{:04.1})",
-        path.display(),
-        a.sample_rate,
-        a.channels,
-        minutes,
-        a.duration_s - 60.0 * minutes
-    );
+    let _ = writeln!(s, "{}  ({} Hz, {} ch, {})", path.display(), a.sample_rate, a.channels, clock(a.duration_s));
     let l = &a.loudness;
     let _ = writeln!(
         s,
@@ -166,6 +183,23 @@ fn table(path: &Path, a: &Analysis) -> String {
         None => {
             let _ = writeln!(s, "  key        none found (no pitched sound)");
         }
+    }
+    if a.structure.is_empty() {
+        let _ = writeln!(s, "  sections   one (no section changes found)");
+    } else {
+        let sections: Vec<String> = a
+            .structure
+            .iter()
+            .map(|seg| {
+                format!(
+                    "{} {} {}",
+                    clock(seg.start_s),
+                    serde_json::to_string(&seg.label).unwrap_or_default().trim_matches('"'),
+                    seg.group
+                )
+            })
+            .collect();
+        let _ = writeln!(s, "  sections   {}", sections.join(" | "));
     }
     let e = &a.energy;
     let quietest = e.rms_dbfs.iter().copied().fold(f64::INFINITY, f64::min);

@@ -106,6 +106,12 @@ pub struct AnalyzeArgs {
     /// Neither read nor write the cache.
     #[arg(long)]
     pub no_cache: bool,
+    /// The files are stems of one song: also report each one's role (from
+    /// its name, else its sound) and where they mask each other. With
+    /// --json the output becomes {"files": [...], "between": {"roles",
+    /// "masking"}}.
+    #[arg(long)]
+    pub stems: bool,
     /// Lower end of the tempo octave: tempos are reported within
     /// [BPM, 2×BPM) (halftime and double time are the same beat; 88 keeps
     /// hip-hop to drum and bass at the tempo DJs count).

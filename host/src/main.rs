@@ -11,6 +11,7 @@
 
 mod analyze;
 mod analyze_cache;
+mod analyze_stems;
 mod cli;
 mod demo;
 mod demo_song;

@@ -88,3 +88,39 @@ fn the_demo_mix_reads_120_bpm_from_bar_one_in_the_key_of_its_chords() {
     assert_eq!(refused.status.code(), Some(2), "a usage error");
     assert!(stderr(&refused).contains("'--min-bpm <BPM>': 5 is outside 30..=200 BPM"), "{}", stderr(&refused));
 }
+
+#[test]
+fn stems_get_roles_and_a_masking_map() {
+    let dir = tempfile::tempdir().unwrap();
+    ok(mixgraph(&["demo", "--out", s(dir.path())]));
+    let stems: Vec<std::path::PathBuf> =
+        ["drums", "bass", "chords", "lead"].iter().map(|n| dir.path().join("stems").join(format!("{n}.wav"))).collect();
+    // One more stem, named as nothing: a low sine reads as bass from its sound.
+    let take = dir.path().join("take 7.wav");
+    let low: Vec<Vec<f32>> = sine(4 * RATE as usize, 55.0, 0.15, RATE).into_iter().collect();
+    write_wav(&take, &low, RATE);
+    let mut args = vec!["analyze", "--json", "--stems", "--no-cache"];
+    args.extend(stems.iter().map(|p| s(p)));
+    args.push(s(&take));
+    let json: serde_json::Value = serde_json::from_str(&ok(mixgraph(&args))).expect("JSON");
+    assert_eq!(json["files"].as_array().unwrap().len(), 5);
+    let roles: Vec<(String, String)> = json["between"]["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["role"].as_str().unwrap().to_string(), r["source"].as_str().unwrap().to_string()))
+        .collect();
+    let want = [("drums", "name"), ("bass", "name"), ("synth", "name"), ("lead", "name"), ("bass", "audio")];
+    assert_eq!(roles, want.map(|(r, s)| (r.to_string(), s.to_string())), "{}", json["between"]["roles"]);
+    let pairs = json["between"]["masking"].as_array().unwrap();
+    assert_eq!(pairs.len(), 10, "every pair of five stems");
+    // The two basses fight below 100 Hz far more than anything else does.
+    let basses = pairs.iter().find(|p| p["a"] == 1 && p["b"] == 4).expect("bass × take 7");
+    assert_eq!(basses["worst_band_hz"], serde_json::json!([0.0, 100.0]), "{basses}");
+    assert!(basses["bands"][0].as_f64().unwrap() > 0.5, "{basses}");
+
+    let mut table_args = vec!["analyze", "--stems", "--no-cache"];
+    table_args.extend(stems.iter().map(|p| s(p)));
+    let table = ok(mixgraph(&table_args));
+    assert!(table.contains("bass.wav") && table.contains("(from its name)") && table.contains("masking"), "{table}");
+}
