@@ -27,6 +27,9 @@ pub enum Command {
     /// Measure audio files: loudness, peaks, stereo image, spectral balance,
     /// energy and waveform peaks (cached by file content).
     Analyze(AnalyzeArgs),
+    /// Master a finished track: a mastering preset, then render, measure and
+    /// adjust until the loudness and peak targets are met.
+    Master(MasterArgs),
 }
 
 /// Options of `mixgraph render`.
@@ -128,6 +131,62 @@ fn parse_min_bpm(text: &str) -> Result<f64, String> {
     } else {
         Err(format!("{bpm} is outside {}..={} BPM", limits.start(), limits.end()))
     }
+}
+
+/// Options of `mixgraph master`.
+#[derive(Debug, Args)]
+#[command(after_help = "The job renders the preset, measures the result independently (EBU R128 \
+    integrated loudness, 4x true peak, clipped samples, stereo correlation) and adjusts the final \
+    limiter's input gain (and its ceiling, if the true peak is over) until the loudness is within \
+    0.5 LU of the target, or says which target it missed after the last pass. Presets: pop, \
+    hiphop, rock, electro_house, streaming, or a graph file with an input 'in', an output 'out' \
+    and a dynamics.limiter feeding 'out'.")]
+pub struct MasterArgs {
+    /// The track to master (WAV, FLAC, MP3, OGG, AAC ...).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// WAV file to write (through a temporary file, renamed when complete).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub out: PathBuf,
+    /// Mastering preset name, or a graph file.
+    #[arg(long, value_name = "NAME", default_value = "streaming")]
+    pub preset: String,
+    /// Integrated loudness to reach, LUFS (default: the preset's target).
+    #[arg(long, value_name = "LUFS", allow_negative_numbers = true, value_parser = parse_target_lufs)]
+    pub target_lufs: Option<f64>,
+    /// Highest true peak, dBTP (default: the preset's).
+    #[arg(long, value_name = "DBTP", allow_negative_numbers = true, value_parser = parse_ceiling)]
+    pub ceiling: Option<f64>,
+    /// Also write the graph that made the output (with the job's
+    /// adjustments), loadable by `mixgraph render`.
+    #[arg(long, value_name = "FILE")]
+    pub save_graph: Option<PathBuf>,
+    /// Directory for the report (report.json with the measurements before
+    /// and after and every pass).
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<PathBuf>,
+    /// Output sample format: wav16 (dithered), wav24 or wav32f.
+    #[arg(long, value_name = "FORMAT", default_value = "wav24")]
+    pub format: SampleFormat,
+    /// Most render passes before giving up on a target.
+    #[arg(long, value_name = "N", default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub passes: u32,
+}
+
+/// Parses `--target-lufs`: −40 to −3 LUFS.
+fn parse_target_lufs(text: &str) -> Result<f64, String> {
+    parse_in_range(text, -40.0, -3.0, "LUFS")
+}
+
+/// Parses `--ceiling`: −12 to 0 dBTP.
+fn parse_ceiling(text: &str) -> Result<f64, String> {
+    parse_in_range(text, -12.0, 0.0, "dBTP")
+}
+
+/// A number within `low..=high`.
+fn parse_in_range(text: &str, low: f64, high: f64, unit: &str) -> Result<f64, String> {
+    let value: f64 = text.parse().map_err(|_| format!("'{text}' is not a number"))?;
+    if (low..=high).contains(&value) { Ok(value) } else { Err(format!("{value} is outside {low}..={high} {unit}")) }
 }
 
 /// Options of `mixgraph demo`.

@@ -16,6 +16,7 @@ mod cli;
 mod demo;
 mod demo_song;
 mod inputs;
+mod master;
 mod nodes_cmd;
 mod render;
 mod summary;
@@ -41,6 +42,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => validate::run(args),
         Command::Demo(args) => demo::run(args).map(|()| ExitCode::SUCCESS),
         Command::Analyze(args) => analyze::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Master(args) => master::run(args).map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,135 @@
+//! End-to-end tests of `mixgraph master`: the output is measured here with
+//! the `ebur128` crate, independently of the job's own measurements.
+
+mod support;
+
+use support::*;
+
+/// Integrated loudness (LUFS), true peak (dBTP) and full-scale samples of
+/// a stereo WAV file.
+fn measured(path: &std::path::Path) -> (f64, f64, usize) {
+    let (spec, channels) = read_wav(path);
+    let mut meter =
+        ebur128::EbuR128::new(2, spec.sample_rate, ebur128::Mode::I | ebur128::Mode::TRUE_PEAK).expect("meter");
+    let planar: Vec<&[f32]> = channels.iter().map(Vec::as_slice).collect();
+    meter.add_frames_planar_f32(&planar).expect("frames");
+    let peak = (0..2).map(|c| meter.true_peak(c).expect("true peak")).fold(0.0, f64::max);
+    let clipped = channels.iter().flatten().filter(|x| x.abs() >= 1.0).count();
+    (meter.loudness_global().expect("loudness"), 20.0 * peak.log10(), clipped)
+}
+
+#[test]
+fn mastering_the_demo_meets_its_targets_and_the_saved_graph_renders_the_same_bits() {
+    let dir = tempfile::tempdir().unwrap();
+    ok(mixgraph(&["demo", "--out", s(dir.path())]));
+    let mix = dir.path().join("demo_mix.wav");
+    let out = dir.path().join("mastered.wav");
+    let graph = dir.path().join("mastered.json");
+    let report = dir.path().join("report");
+    let printed =
+        ok(mixgraph(&["master", s(&mix), "--out", s(&out), "--save-graph", s(&graph), "--report", s(&report)]));
+    assert!(printed.contains("targets   met"), "{printed}");
+    let (lufs, peak, clipped) = measured(&out);
+    println!("streaming master of the demo: {lufs:.2} LUFS, {peak:.2} dBTP");
+    assert!((lufs + 14.0).abs() <= 0.5, "{lufs} LUFS");
+    assert!(peak <= -1.0, "{peak} dBTP");
+    assert_eq!(clipped, 0);
+
+    let again = dir.path().join("again.wav");
+    ok(mixgraph(&["render", "--graph", s(&graph), "--in", s(&mix), "--out", s(&again)]));
+    assert_eq!(
+        std::fs::read(&again).unwrap(),
+        std::fs::read(&out).unwrap(),
+        "the saved graph re-renders the same bits"
+    );
+
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("report.json")).unwrap()).expect("report JSON");
+    assert_eq!(json["met"], true);
+    let passes = json["passes"].as_array().unwrap();
+    assert!(!passes.is_empty() && passes.len() <= 6);
+    let last = passes.last().unwrap()["integrated_lufs"].as_f64().unwrap();
+    assert!((last - lufs).abs() < 0.05, "the report's last pass ({last}) is the file written ({lufs})");
+    assert!(json["before"]["integrated_lufs"].as_f64().unwrap() < -14.5, "{}", json["before"]);
+    assert_eq!(json["after"]["spectrum"]["octave_db"].as_array().unwrap().len(), 10);
+    // Nothing but what was asked for is left in the directory.
+    let mut names: Vec<String> =
+        std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    assert_eq!(names, ["again.wav", "demo_mix.wav", "mastered.json", "mastered.wav", "report", "stems"]);
+}
+
+#[test]
+fn other_targets_and_presets() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("song.wav");
+    // 12 s of a 110 Hz tone and noise bursts, around -25 LUFS.
+    let n = 12 * RATE as usize;
+    let [mut left, mut right] = sine(n, 110.0, 0.05, RATE);
+    let mut seed = 7u32;
+    for i in 0..n {
+        seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        let burst = if (i / 12_000) % 2 == 0 { 0.05 } else { 0.0 };
+        let noise = burst * ((seed >> 8) as f32 / (1u32 << 24) as f32 - 0.5);
+        left[i] += noise;
+        right[i] += noise;
+    }
+    write_wav(&input, &[left, right], RATE);
+    let out = dir.path().join("loud.wav");
+    ok(mixgraph(&[
+        "master",
+        s(&input),
+        "--out",
+        s(&out),
+        "--preset",
+        "pop",
+        "--target-lufs",
+        "-11",
+        "--ceiling",
+        "-2",
+    ]));
+    let (lufs, peak, clipped) = measured(&out);
+    println!("pop at -11 LUFS / -2 dBTP: {lufs:.2} LUFS, {peak:.2} dBTP");
+    assert!((lufs + 11.0).abs() <= 0.5 && peak <= -2.0 && clipped == 0, "{lufs} LUFS, {peak} dBTP");
+}
+
+#[test]
+fn a_missed_target_is_named_and_bad_input_leaves_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("tone.wav");
+    write_wav(&input, &sine(5 * RATE as usize, 440.0, 0.1, RATE), RATE);
+    // One pass cannot take the streaming preset to -6 LUFS.
+    let out = dir.path().join("one_pass.wav");
+    let report = dir.path().join("report");
+    let run = mixgraph(&[
+        "master",
+        s(&input),
+        "--out",
+        s(&out),
+        "--target-lufs",
+        "-6",
+        "--passes",
+        "1",
+        "--report",
+        s(&report),
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert!(stderr(&run).contains("warning: target missed after 1 pass(es): loudness"), "{}", stderr(&run));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("report.json")).unwrap()).unwrap();
+    assert_eq!(json["met"], false);
+    assert!(json["missed"][0].as_str().unwrap().contains("LU from -6.0 LUFS"), "{}", json["missed"]);
+
+    let broken = dir.path().join("broken.wav");
+    std::fs::write(&broken, b"not audio").unwrap();
+    let never = dir.path().join("never.wav");
+    fails(mixgraph(&["master", s(&broken), "--out", s(&never)]), &["broken.wav"]);
+    fails(mixgraph(&["master", s(&input), "--out", s(&never), "--preset", "jazz"]), &["--preset jazz", "streaming"]);
+    assert!(!never.exists());
+    let leftovers: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+}
