@@ -18,6 +18,7 @@ mod demo_song;
 mod inputs;
 mod master;
 mod nodes_cmd;
+mod qc;
 mod render;
 mod summary;
 mod validate;
