@@ -158,8 +158,8 @@ pub fn analyze(
     })
 }
 
-/// The per-frame mean of all channels.
-fn mean_of_channels(channels: &[Vec<f32>]) -> Vec<f32> {
+/// The per-frame mean of all channels (a mono mix-down for analysis).
+pub fn mean_of_channels(channels: &[Vec<f32>]) -> Vec<f32> {
     let frames = channels.first().map_or(0, Vec::len);
     let scale = 1.0 / channels.len().max(1) as f32;
     let mut mono = vec![0.0f32; frames];

@@ -23,13 +23,7 @@ pub fn between(files: &[PathBuf], analyses: &[&Analysis]) -> Result<StemsReport>
     let mut levels: Vec<BandLevels> = Vec::new();
     for file in files {
         let audio = mixgraph_nodes::io::decode::decode_file(file)?;
-        let scale = 1.0 / audio.channels.len().max(1) as f32;
-        let mut mono = vec![0.0f32; audio.frames()];
-        for channel in &audio.channels {
-            for (m, x) in mono.iter_mut().zip(channel) {
-                *m += x * scale;
-            }
-        }
+        let mono = mixgraph_analysis::mean_of_channels(&audio.channels);
         levels.push(band_levels(&mono, f64::from(audio.sample_rate)));
     }
     Ok(StemsReport { roles, masking: masking(&levels.iter().collect::<Vec<_>>()) })

@@ -30,6 +30,9 @@ pub enum Command {
     /// Master a finished track: a mastering preset, then render, measure and
     /// adjust until the loudness and peak targets are met.
     Master(MasterArgs),
+    /// Mix stems automatically (roles, balance, EQ, compression, ducking,
+    /// bus) and master the result, with the same loop as `master`.
+    Mix(MixArgs),
 }
 
 /// Options of `mixgraph render`.
@@ -145,6 +148,30 @@ pub struct MasterArgs {
     /// The track to master (WAV, FLAC, MP3, OGG, AAC ...).
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
+    /// Options shared with `mix`.
+    #[command(flatten)]
+    pub job: JobArgs,
+}
+
+/// Options of `mixgraph mix`.
+#[derive(Debug, Args)]
+#[command(after_help = "Each stem's role comes from its file name (lead, vox, dbl, bgv, adlib, beat, \
+    drums, kick, snare, hh, perc, bass, 808, keys, gtr, pad, synth, strings, fx ...), else from its \
+    sound. Stems at other sample rates are resampled to the first stem's rate; shorter stems are \
+    padded with silence; silent stems are reported and left out. Then as `mixgraph master`: the \
+    mastering preset's final limiter is adjusted until the targets are met.")]
+pub struct MixArgs {
+    /// The stems (WAV, FLAC, MP3, OGG, AAC ...).
+    #[arg(value_name = "STEM", required = true)]
+    pub stems: Vec<PathBuf>,
+    /// Options shared with `master`.
+    #[command(flatten)]
+    pub job: JobArgs,
+}
+
+/// Output, targets and extras of the `master` and `mix` jobs.
+#[derive(Debug, Args)]
+pub struct JobArgs {
     /// WAV file to write (through a temporary file, renamed when complete).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub out: PathBuf,
@@ -161,8 +188,8 @@ pub struct MasterArgs {
     /// adjustments), loadable by `mixgraph render`.
     #[arg(long, value_name = "FILE")]
     pub save_graph: Option<PathBuf>,
-    /// Directory for the report (report.json with the measurements before
-    /// and after and every pass).
+    /// Directory for the report (report.json with the measurements and
+    /// every pass).
     #[arg(long, value_name = "DIR")]
     pub report: Option<PathBuf>,
     /// Output sample format: wav16 (dithered), wav24 or wav32f.

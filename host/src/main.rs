@@ -17,6 +17,7 @@ mod demo;
 mod demo_song;
 mod inputs;
 mod master;
+mod mix_job;
 mod nodes_cmd;
 mod qc;
 mod render;
@@ -44,6 +45,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(args).map(|()| ExitCode::SUCCESS),
         Command::Analyze(args) => analyze::run(args).map(|()| ExitCode::SUCCESS),
         Command::Master(args) => master::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Mix(args) => mix_job::run(args).map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

@@ -24,16 +24,17 @@ const PRESETS: [(&str, &str, &str); 5] = [
 /// For an unreadable input, an unknown preset or a bad graph file, a graph
 /// without a final limiter, or an unwritable output, graph or report.
 pub fn run(args: MasterArgs) -> Result<()> {
-    let (source, preset_name) = preset_source(&args.preset)?;
+    let (source, preset_name) = preset_source(&args.job.preset)?;
     let registry = mixgraph_nodes::registry();
     let graph = qc::load(&source, &registry)?;
     let limiter = qc::final_limiter(&graph).with_context(|| format!("preset {preset_name}"))?;
     let targets = graph.targets;
     let target_lufs = args
+        .job
         .target_lufs
         .or(targets.and_then(|t| t.integrated_lufs))
         .ok_or_else(|| anyhow!("preset {preset_name} has no loudness target: give --target-lufs"))?;
-    let ceiling = args.ceiling.or(targets.and_then(|t| t.true_peak_dbtp)).unwrap_or(-1.0);
+    let ceiling = args.job.ceiling.or(targets.and_then(|t| t.true_peak_dbtp)).unwrap_or(-1.0);
 
     let mut stdout = std::io::stdout().lock();
     let before = qc::measure(&args.file)?;
@@ -50,13 +51,13 @@ pub fn run(args: MasterArgs) -> Result<()> {
         limiter,
         target_lufs,
         ceiling_dbtp: ceiling,
-        passes: args.passes,
-        format: args.format,
-        out: &args.out,
+        passes: args.job.passes,
+        format: args.job.format,
+        out: &args.job.out,
     };
     let outcome = qc::run_qc(&job, &mut stdout)?;
-    writeln!(stdout, "wrote     {}", args.out.display())?;
-    if let Some(path) = &args.save_graph {
+    writeln!(stdout, "wrote     {}", args.job.out.display())?;
+    if let Some(path) = &args.job.save_graph {
         qc::save_graph(&source, &registry, &outcome.final_sets, path)?;
         writeln!(
             stdout,
@@ -66,10 +67,10 @@ pub fn run(args: MasterArgs) -> Result<()> {
             args.file.display()
         )?;
     }
-    if let Some(dir) = &args.report {
+    if let Some(dir) = &args.job.report {
         let report = json!({
             "input": args.file.display().to_string(),
-            "output": args.out.display().to_string(),
+            "output": args.job.out.display().to_string(),
             "preset": preset_name,
             "target_lufs": target_lufs,
             "tolerance_lu": LOUDNESS_TOLERANCE_LU,
@@ -88,7 +89,7 @@ pub fn run(args: MasterArgs) -> Result<()> {
 }
 
 /// The graph source for `--preset`: a built-in name or a graph file.
-fn preset_source(preset: &str) -> Result<(GraphSource, String)> {
+pub fn preset_source(preset: &str) -> Result<(GraphSource, String)> {
     if let Some((name, file, text)) = PRESETS.iter().find(|(n, _, _)| *n == preset) {
         return Ok((GraphSource::Embedded { name: file, text }, (*name).to_string()));
     }

@@ -1,0 +1,170 @@
+//! `mixgraph mix`: stems in, a mixed and mastered file out, with the graph
+//! that made it and a report.
+//!
+//! 1. Every stem is decoded and analysed; silent ones are reported and
+//!    left out. Roles come from the file names, else the sound.
+//! 2. The spectral masking between every pair of stems is measured.
+//! 3. A graph is built (see [`build`]): per stem a low cut and a tonal move
+//!    by role, complementary cuts where it masks a more important stem,
+//!    compression relative to its level, ducking under the kick (bass) or
+//!    the lead (music), and a trim to its role's place in the balance; a
+//!    bus with glue compression; the mastering preset.
+//! 4. The quality-control loop renders and adjusts the final limiter until
+//!    the loudness and peak targets are met (see [`crate::qc`]).
+
+mod build;
+mod roles;
+
+use crate::cli::{InputSpec, MixArgs};
+use crate::master::preset_source;
+use crate::qc::{self, LOUDNESS_TOLERANCE_LU, QcJob};
+use crate::render::GraphSource;
+use anyhow::{Context, Result, anyhow, bail};
+use build::StemPlan;
+use mixgraph_analysis::masking::{MaskingPair, band_levels, masking};
+use mixgraph_analysis::{AnalysisOptions, detect_role};
+use serde_json::json;
+use std::io::Write;
+
+/// Stems quieter than this are silent, LUFS.
+const SILENT_LUFS: f64 = -70.0;
+
+/// Runs `mixgraph mix`.
+///
+/// # Errors
+/// For an unreadable stem, no audible stem, an unknown preset or a bad
+/// graph file, or an unwritable output, graph or report.
+pub fn run(args: MixArgs) -> Result<()> {
+    let job = &args.job;
+    let (preset, preset_name) = preset_source(&job.preset)?;
+    let preset_text = match &preset {
+        GraphSource::Embedded { text, .. } => (*text).to_string(),
+        GraphSource::File(path) => {
+            std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    let mut stems: Vec<StemPlan> = Vec::new();
+    let mut levels = Vec::new();
+    let mut silent = Vec::new();
+    for file in &args.stems {
+        let audio = mixgraph_nodes::io::decode::decode_file(file)?;
+        let analysis =
+            mixgraph_analysis::analyze(&audio.channels, audio.sample_rate, &AnalysisOptions::default(), &mut |_| {})
+                .with_context(|| format!("cannot analyse '{}'", file.display()))?;
+        let loudness = analysis.loudness.integrated_lufs;
+        if loudness.is_nan() || loudness <= SILENT_LUFS {
+            writeln!(stdout, "skipped   {}: silent", file.display())?;
+            silent.push(file.display().to_string());
+            continue;
+        }
+        let role = detect_role(&file.display().to_string(), &analysis);
+        let taken: Vec<String> = stems.iter().map(|s| s.id.clone()).collect();
+        let id = build::stem_id(file, &taken);
+        let target = roles::setup(role.role).target_lufs;
+        let rms_dbfs = analysis.levels.iter().map(|l| l.rms_dbfs).fold(f64::MIN, f64::max);
+        let mono = mixgraph_analysis::mean_of_channels(&audio.channels);
+        levels.push(band_levels(&mono, f64::from(audio.sample_rate)));
+        stems.push(StemPlan {
+            file: file.clone(),
+            id,
+            role,
+            loudness_lufs: loudness,
+            rms_dbfs,
+            trim_db: target - loudness,
+            cuts: Vec::new(),
+            ducked_by: None,
+        });
+    }
+    if stems.is_empty() {
+        bail!("no stem has any sound: nothing to mix");
+    }
+    let pairs = masking(&levels.iter().collect::<Vec<_>>());
+    build::plan_cuts(&mut stems, &pairs);
+    build::plan_ducking(&mut stems);
+    for s in &stems {
+        let role = serde_json::to_string(&s.role.role).unwrap_or_default();
+        let ducks = s.ducked_by.as_ref().map(|k| format!(", ducks under {k}")).unwrap_or_default();
+        let cuts: Vec<String> =
+            s.cuts.iter().map(|c| format!("{:.1} dB at {:.0} Hz for {}", c.gain_db, c.hz, c.for_stem)).collect();
+        let cuts = if cuts.is_empty() { String::new() } else { format!(", cuts {}", cuts.join("; ")) };
+        writeln!(
+            stdout,
+            "stem      {} as '{}': {}, {:.1} LUFS, trim {:+.1} dB{cuts}{ducks}",
+            s.file.display(),
+            s.id,
+            role.trim_matches('"'),
+            s.loudness_lufs,
+            s.trim_db
+        )?;
+    }
+
+    let graph = build::build_graph(&stems, &preset_text, &preset_name)?;
+    let dir = job.out.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let work = tempfile::Builder::new()
+        .prefix(".mixgraph-mix-")
+        .tempdir_in(dir)
+        .with_context(|| format!("cannot write in {}", dir.display()))?;
+    let graph_path = work.path().join("mix.json");
+    std::fs::write(&graph_path, serde_json::to_string_pretty(&graph)?)?;
+    let source = GraphSource::File(graph_path);
+    let registry = mixgraph_nodes::registry();
+    let loaded = qc::load(&source, &registry).context("the built mix graph")?;
+    let limiter = qc::final_limiter(&loaded).with_context(|| format!("preset {preset_name}"))?;
+    let targets = loaded.targets;
+    let target_lufs = job
+        .target_lufs
+        .or(targets.and_then(|t| t.integrated_lufs))
+        .ok_or_else(|| anyhow!("preset {preset_name} has no loudness target: give --target-lufs"))?;
+    let ceiling = job.ceiling.or(targets.and_then(|t| t.true_peak_dbtp)).unwrap_or(-1.0);
+    writeln!(
+        stdout,
+        "mixing    {} stems; target {target_lufs:.1} LUFS, ceiling {ceiling:.1} dBTP ({preset_name})",
+        stems.len()
+    )?;
+    let qc_job = QcJob {
+        source: source.clone(),
+        inputs: stems.iter().map(|s| InputSpec { name: s.id.clone(), path: s.file.clone() }).collect(),
+        limiter,
+        target_lufs,
+        ceiling_dbtp: ceiling,
+        passes: job.passes,
+        format: job.format,
+        out: &job.out,
+    };
+    let outcome = qc::run_qc(&qc_job, &mut stdout)?;
+    writeln!(stdout, "wrote     {}", job.out.display())?;
+    if let Some(path) = &job.save_graph {
+        qc::save_graph(&source, &registry, &outcome.final_sets, path)?;
+        let ins: Vec<String> = stems.iter().map(|s| format!("--in {}={}", s.id, s.file.display())).collect();
+        writeln!(
+            stdout,
+            "wrote     {} (render it with: mixgraph render --graph {} {} --out FILE)",
+            path.display(),
+            path.display(),
+            ins.join(" ")
+        )?;
+    }
+    if let Some(dir) = &job.report {
+        let named = |p: &MaskingPair| json!({"a": stems[p.a].id, "b": stems[p.b].id, "overall": p.overall, "worst_band_hz": p.worst_band_hz, "bands": p.bands});
+        let report = json!({
+            "stems": stems,
+            "silent": silent,
+            "masking": pairs.iter().map(named).collect::<Vec<_>>(),
+            "masking_band_edges_hz": mixgraph_analysis::masking::BARK_EDGES_HZ,
+            "output": job.out.display().to_string(),
+            "preset": preset_name,
+            "target_lufs": target_lufs,
+            "tolerance_lu": LOUDNESS_TOLERANCE_LU,
+            "ceiling_dbtp": ceiling,
+            "met": outcome.missed.is_empty(),
+            "missed": outcome.missed,
+            "passes": outcome.passes,
+            "after": qc::metrics(&outcome.after),
+        });
+        let path = dir.join("report.json");
+        qc::write_atomically(&path, serde_json::to_string_pretty(&report)?.as_bytes())?;
+        writeln!(stdout, "wrote     {}", path.display())?;
+    }
+    qc::print_verdict(&outcome, &mut stdout)
+}
