@@ -21,6 +21,8 @@ mod mix_job;
 mod nodes_cmd;
 mod qc;
 mod render;
+mod report_page;
+mod report_plots;
 mod summary;
 mod validate;
 mod wav_out;

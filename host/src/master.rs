@@ -5,6 +5,7 @@
 use crate::cli::{InputSpec, MAIN_INPUT, MasterArgs};
 use crate::qc::{self, LOUDNESS_TOLERANCE_LU, QcJob};
 use crate::render::GraphSource;
+use crate::report_page::{self, ReportPage, Version};
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::json;
 use std::io::Write;
@@ -83,7 +84,19 @@ pub fn run(args: MasterArgs) -> Result<()> {
         });
         let path = dir.join("report.json");
         qc::write_atomically(&path, serde_json::to_string_pretty(&report)?.as_bytes())?;
-        writeln!(stdout, "wrote     {}", path.display())?;
+        let page = ReportPage {
+            title: format!("mixgraph master: {}", args.file.display()),
+            facts: qc::facts(&preset_name, target_lufs, ceiling, Some(&before), &outcome),
+            extra_table: None,
+            versions: vec![
+                Version { label: "input", analysis: &before },
+                Version { label: "master", analysis: &outcome.after },
+            ],
+            target_lufs,
+            masking: None,
+        };
+        report_page::write(dir, &page, &outcome)?;
+        writeln!(stdout, "wrote     {} (and report.html with its pictures)", path.display())?;
     }
     qc::print_verdict(&outcome, &mut stdout)
 }

@@ -19,6 +19,7 @@ use crate::cli::{InputSpec, MixArgs};
 use crate::master::preset_source;
 use crate::qc::{self, LOUDNESS_TOLERANCE_LU, QcJob};
 use crate::render::GraphSource;
+use crate::report_page::{self, MaskingMap, ReportPage, Version, esc};
 use anyhow::{Context, Result, anyhow, bail};
 use build::StemPlan;
 use mixgraph_analysis::masking::{MaskingPair, band_levels, masking};
@@ -164,7 +165,41 @@ pub fn run(args: MixArgs) -> Result<()> {
         });
         let path = dir.join("report.json");
         qc::write_atomically(&path, serde_json::to_string_pretty(&report)?.as_bytes())?;
-        writeln!(stdout, "wrote     {}", path.display())?;
+        let page = ReportPage {
+            title: format!("mixgraph mix: {} stems", stems.len()),
+            facts: qc::facts(&preset_name, target_lufs, ceiling, None, &outcome),
+            extra_table: Some(stems_table(&stems)),
+            versions: vec![Version { label: "mix", analysis: &outcome.after }],
+            target_lufs,
+            masking: Some(MaskingMap { ids: stems.iter().map(|s| s.id.clone()).collect(), pairs: &pairs }),
+        };
+        report_page::write(dir, &page, &outcome)?;
+        writeln!(stdout, "wrote     {} (and report.html with its pictures)", path.display())?;
     }
     qc::print_verdict(&outcome, &mut stdout)
+}
+
+/// The stems as an HTML table: role, loudness, trim, cuts, ducking.
+fn stems_table(stems: &[StemPlan]) -> String {
+    let mut html = String::from(
+        "<table><tr><th>stem</th><th>role</th><th>loudness</th><th>trim</th><th>cuts</th><th>ducks under</th></tr>\n",
+    );
+    for s in stems {
+        let role = serde_json::to_string(&s.role.role).unwrap_or_default();
+        let source = serde_json::to_string(&s.role.source).unwrap_or_default();
+        let cuts: Vec<String> =
+            s.cuts.iter().map(|c| format!("{:.1} dB at {:.0} Hz for {}", c.gain_db, c.hz, c.for_stem)).collect();
+        html.push_str(&format!(
+            "<tr><td>{}</td><td>{} (from {})</td><td>{:.1} LUFS</td><td>{:+.1} dB</td><td>{}</td><td>{}</td></tr>\n",
+            esc(&s.id),
+            role.trim_matches('"'),
+            source.trim_matches('"'),
+            s.loudness_lufs,
+            s.trim_db,
+            esc(&cuts.join("; ")),
+            esc(s.ducked_by.as_deref().unwrap_or(""))
+        ));
+    }
+    html.push_str("</table>\n");
+    html
 }

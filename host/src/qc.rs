@@ -270,3 +270,51 @@ pub fn print_verdict(outcome: &QcOutcome, stdout: &mut dyn Write) -> Result<()> 
     }
     Ok(())
 }
+
+/// The headline rows of a job's report page.
+pub fn facts(
+    preset: &str,
+    target_lufs: f64,
+    ceiling: f64,
+    before: Option<&Analysis>,
+    outcome: &QcOutcome,
+) -> Vec<(String, String)> {
+    let a = &outcome.after;
+    let verdict = if outcome.missed.is_empty() {
+        "all met".to_string()
+    } else {
+        format!("missed: {}", outcome.missed.join("; "))
+    };
+    let mut rows = vec![
+        ("preset".into(), preset.to_string()),
+        (
+            "targets".into(),
+            format!(
+                "{target_lufs:.1} LUFS ±{LOUDNESS_TOLERANCE_LU} LU, true peak ≤ {ceiling:.1} dBTP, no clipping, correlation > 0"
+            ),
+        ),
+    ];
+    if let Some(b) = before {
+        rows.push((
+            "before".into(),
+            format!(
+                "{:.1} LUFS, {:.2} dBTP, LRA {:.1} LU",
+                b.loudness.integrated_lufs, b.loudness.true_peak_dbtp, b.loudness.lra_lu
+            ),
+        ));
+    }
+    rows.extend([
+        (
+            "after".into(),
+            format!(
+                "{:.2} LUFS, {:.2} dBTP, LRA {:.1} LU, correlation {:.2}",
+                a.loudness.integrated_lufs,
+                a.loudness.true_peak_dbtp,
+                a.loudness.lra_lu,
+                a.stereo.as_ref().map_or(1.0, |s| s.correlation)
+            ),
+        ),
+        ("passes".into(), format!("{} ({verdict})", outcome.passes.len())),
+    ]);
+    rows
+}

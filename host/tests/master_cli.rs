@@ -52,6 +52,14 @@ fn mastering_the_demo_meets_its_targets_and_the_saved_graph_renders_the_same_bit
     assert!((last - lufs).abs() < 0.05, "the report's last pass ({last}) is the file written ({lufs})");
     assert!(json["before"]["integrated_lufs"].as_f64().unwrap() < -14.5, "{}", json["before"]);
     assert_eq!(json["after"]["spectrum"]["octave_db"].as_array().unwrap().len(), 10);
+    // The page shows the pictures, which are also files of their own.
+    let html = std::fs::read_to_string(report.join("report.html")).unwrap();
+    for picture in ["loudness.svg", "spectrum.svg", "passes.svg"] {
+        let svg = std::fs::read_to_string(report.join(picture)).unwrap();
+        assert!(svg.starts_with("<svg") && svg.matches("<path").count() >= 1, "{picture}");
+        assert!(html.contains(picture), "report.html shows {picture}");
+    }
+    assert!(html.contains("-14.0 LUFS"), "the target is on the page");
     // Nothing but what was asked for is left in the directory.
     let mut names: Vec<String> =
         std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();

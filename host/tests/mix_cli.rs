@@ -73,6 +73,10 @@ fn the_demo_stems_come_out_mixed_mastered_and_reproducible() {
     assert_eq!(json["stems"][1]["ducked_by"], "drums", "the bass makes room for the drums");
     assert_eq!(json["stems"][2]["ducked_by"], "lead", "the chords make room for the lead");
     assert_eq!(json["masking"].as_array().unwrap().len(), 6);
+    let masking = std::fs::read_to_string(report.join("masking.svg")).unwrap();
+    assert_eq!(masking.matches("<rect").count(), 6 * 24, "one cell per pair and critical band");
+    let html = std::fs::read_to_string(report.join("report.html")).unwrap();
+    assert!(html.contains("masking.svg") && html.contains("<td>bass</td>"), "the stems table and the map");
 }
 
 #[test]
