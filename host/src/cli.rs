@@ -139,8 +139,8 @@ fn parse_min_bpm(text: &str) -> Result<f64, String> {
 /// Options of `mixgraph master`.
 #[derive(Debug, Args)]
 #[command(after_help = "The job renders the preset, measures the result independently (EBU R128 \
-    integrated loudness, 4x true peak, clipped samples, stereo correlation) and adjusts the final \
-    limiter's input gain (and its ceiling, if the true peak is over) until the loudness is within \
+    integrated loudness, 4x true peak, clipped samples, stereo correlation) and adjusts a trim gain \
+    ('qc_trim') before the final limiter (and the limiter's ceiling, if the true peak is over) until the loudness is within \
     0.5 LU of the target, or says which target it missed after the last pass. Presets: pop, \
     hiphop, rock, electro_house, streaming, or a graph file with an input 'in', an output 'out' \
     and a dynamics.limiter feeding 'out'.")]
@@ -184,6 +184,11 @@ pub struct JobArgs {
     /// Highest true peak, dBTP (default: the preset's).
     #[arg(long, value_name = "DBTP", allow_negative_numbers = true, value_parser = parse_ceiling)]
     pub ceiling: Option<f64>,
+    /// A finished track to sound like: its loudness becomes the target
+    /// (unless --target-lufs), and its tonal balance (mid and side) and
+    /// width are matched by EQ and width nodes before the mastering chain.
+    #[arg(long, value_name = "FILE")]
+    pub reference: Option<PathBuf>,
     /// Also write the graph that made the output (with the job's
     /// adjustments), loadable by `mixgraph render`.
     #[arg(long, value_name = "FILE")]

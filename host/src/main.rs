@@ -20,6 +20,7 @@ mod master;
 mod mix_job;
 mod nodes_cmd;
 mod qc;
+mod reference;
 mod render;
 mod report_page;
 mod report_plots;

@@ -4,6 +4,7 @@
 
 use crate::cli::{InputSpec, MAIN_INPUT, MasterArgs};
 use crate::qc::{self, LOUDNESS_TOLERANCE_LU, QcJob};
+use crate::reference;
 use crate::render::GraphSource;
 use crate::report_page::{self, ReportPage, Version};
 use anyhow::{Context, Result, anyhow, bail};
@@ -25,19 +26,34 @@ const PRESETS: [(&str, &str, &str); 5] = [
 /// For an unreadable input, an unknown preset or a bad graph file, a graph
 /// without a final limiter, or an unwritable output, graph or report.
 pub fn run(args: MasterArgs) -> Result<()> {
-    let (source, preset_name) = preset_source(&args.job.preset)?;
+    let (preset, preset_name) = preset_source(&args.job.preset)?;
+    let inputs = vec![InputSpec { name: MAIN_INPUT.to_string(), path: args.file.clone() }];
+    let work = qc::work_dir(&args.job.out)?;
+    let mut stdout = std::io::stdout().lock();
+    let mut graph: serde_json::Value =
+        serde_json::from_str(&preset_text(&preset)?).with_context(|| format!("preset {preset_name}"))?;
+    let matched = match &args.job.reference {
+        Some(reference) => {
+            let matched = reference::match_reference(&mut graph, "in.out", reference, &inputs, work.path())?;
+            reference::describe(&matched.0, reference, &mut stdout)?;
+            Some(matched)
+        }
+        None => None,
+    };
     let registry = mixgraph_nodes::registry();
-    let graph = qc::load(&source, &registry)?;
-    let limiter = qc::final_limiter(&graph).with_context(|| format!("preset {preset_name}"))?;
-    let targets = graph.targets;
+    let limiter = qc::prepare_graph(&mut graph, &registry, &format!("preset {preset_name}"))?;
+    let path = work.path().join("graph.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&graph)?)?;
+    let source = GraphSource::File(path);
+    let targets = qc::load(&source, &registry)?.targets;
     let target_lufs = args
         .job
         .target_lufs
+        .or(matched.as_ref().map(|m| m.0.reference_lufs))
         .or(targets.and_then(|t| t.integrated_lufs))
         .ok_or_else(|| anyhow!("preset {preset_name} has no loudness target: give --target-lufs"))?;
     let ceiling = args.job.ceiling.or(targets.and_then(|t| t.true_peak_dbtp)).unwrap_or(-1.0);
 
-    let mut stdout = std::io::stdout().lock();
     let before = qc::measure(&args.file)?;
     writeln!(
         stdout,
@@ -48,7 +64,7 @@ pub fn run(args: MasterArgs) -> Result<()> {
     )?;
     let job = QcJob {
         source: source.clone(),
-        inputs: vec![InputSpec { name: MAIN_INPUT.to_string(), path: args.file.clone() }],
+        inputs,
         limiter,
         target_lufs,
         ceiling_dbtp: ceiling,
@@ -79,6 +95,7 @@ pub fn run(args: MasterArgs) -> Result<()> {
             "met": outcome.missed.is_empty(),
             "missed": outcome.missed,
             "passes": outcome.passes,
+            "reference": matched.as_ref().map(|m| json!({"file": args.job.reference, "match": m.0})),
             "before": qc::metrics(&before),
             "after": qc::metrics(&outcome.after),
         });
@@ -112,4 +129,17 @@ pub fn preset_source(preset: &str) -> Result<(GraphSource, String)> {
     }
     let names: Vec<&str> = PRESETS.iter().map(|(n, _, _)| *n).collect();
     bail!("--preset {preset}: no such preset or file (presets: {})", names.join(", "))
+}
+
+/// The graph file text of a preset source.
+///
+/// # Errors
+/// When a preset file cannot be read.
+pub fn preset_text(source: &GraphSource) -> Result<String> {
+    match source {
+        GraphSource::Embedded { text, .. } => Ok((*text).to_string()),
+        GraphSource::File(path) => {
+            std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+        }
+    }
 }

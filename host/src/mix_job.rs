@@ -16,8 +16,9 @@ mod build;
 mod roles;
 
 use crate::cli::{InputSpec, MixArgs};
-use crate::master::preset_source;
+use crate::master::{preset_source, preset_text};
 use crate::qc::{self, LOUDNESS_TOLERANCE_LU, QcJob};
+use crate::reference;
 use crate::render::GraphSource;
 use crate::report_page::{self, MaskingMap, ReportPage, Version, esc};
 use anyhow::{Context, Result, anyhow, bail};
@@ -38,12 +39,7 @@ const SILENT_LUFS: f64 = -70.0;
 pub fn run(args: MixArgs) -> Result<()> {
     let job = &args.job;
     let (preset, preset_name) = preset_source(&job.preset)?;
-    let preset_text = match &preset {
-        GraphSource::Embedded { text, .. } => (*text).to_string(),
-        GraphSource::File(path) => {
-            std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?
-        }
-    };
+    let preset_text = preset_text(&preset)?;
     let mut stdout = std::io::stdout().lock();
     let mut stems: Vec<StemPlan> = Vec::new();
     let mut levels = Vec::new();
@@ -100,21 +96,26 @@ pub fn run(args: MixArgs) -> Result<()> {
         )?;
     }
 
-    let graph = build::build_graph(&stems, &preset_text, &preset_name)?;
-    let dir = job.out.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-    let work = tempfile::Builder::new()
-        .prefix(".mixgraph-mix-")
-        .tempdir_in(dir)
-        .with_context(|| format!("cannot write in {}", dir.display()))?;
+    let mut graph = build::build_graph(&stems, &preset_text, &preset_name)?;
+    let work = qc::work_dir(&job.out)?;
+    let inputs: Vec<InputSpec> = stems.iter().map(|s| InputSpec { name: s.id.clone(), path: s.file.clone() }).collect();
+    let matched = match &job.reference {
+        Some(file) => {
+            let matched = reference::match_reference(&mut graph, "bus_glue.out", file, &inputs, work.path())?;
+            reference::describe(&matched.0, file, &mut stdout)?;
+            Some(matched)
+        }
+        None => None,
+    };
+    let registry = mixgraph_nodes::registry();
+    let limiter = qc::prepare_graph(&mut graph, &registry, &format!("the mix graph with preset {preset_name}"))?;
     let graph_path = work.path().join("mix.json");
     std::fs::write(&graph_path, serde_json::to_string_pretty(&graph)?)?;
     let source = GraphSource::File(graph_path);
-    let registry = mixgraph_nodes::registry();
-    let loaded = qc::load(&source, &registry).context("the built mix graph")?;
-    let limiter = qc::final_limiter(&loaded).with_context(|| format!("preset {preset_name}"))?;
-    let targets = loaded.targets;
+    let targets = qc::load(&source, &registry)?.targets;
     let target_lufs = job
         .target_lufs
+        .or(matched.as_ref().map(|m| m.0.reference_lufs))
         .or(targets.and_then(|t| t.integrated_lufs))
         .ok_or_else(|| anyhow!("preset {preset_name} has no loudness target: give --target-lufs"))?;
     let ceiling = job.ceiling.or(targets.and_then(|t| t.true_peak_dbtp)).unwrap_or(-1.0);
@@ -125,7 +126,7 @@ pub fn run(args: MixArgs) -> Result<()> {
     )?;
     let qc_job = QcJob {
         source: source.clone(),
-        inputs: stems.iter().map(|s| InputSpec { name: s.id.clone(), path: s.file.clone() }).collect(),
+        inputs,
         limiter,
         target_lufs,
         ceiling_dbtp: ceiling,
@@ -161,6 +162,7 @@ pub fn run(args: MixArgs) -> Result<()> {
             "met": outcome.missed.is_empty(),
             "missed": outcome.missed,
             "passes": outcome.passes,
+            "reference": matched.as_ref().map(|m| json!({"file": job.reference, "match": m.0})),
             "after": qc::metrics(&outcome.after),
         });
         let path = dir.join("report.json");
@@ -169,7 +171,11 @@ pub fn run(args: MixArgs) -> Result<()> {
             title: format!("mixgraph mix: {} stems", stems.len()),
             facts: qc::facts(&preset_name, target_lufs, ceiling, None, &outcome),
             extra_table: Some(stems_table(&stems)),
-            versions: vec![Version { label: "mix", analysis: &outcome.after }],
+            versions: [Some(Version { label: "mix", analysis: &outcome.after })]
+                .into_iter()
+                .chain([matched.as_ref().map(|m| Version { label: "reference", analysis: &m.1 })])
+                .flatten()
+                .collect(),
             target_lufs,
             masking: Some(MaskingMap { ids: stems.iter().map(|s| s.id.clone()).collect(), pairs: &pairs }),
         };

@@ -3,10 +3,11 @@
 //! [`LOUDNESS_TOLERANCE_LU`] of the target, the true peak is at or under the
 //! ceiling, no sample clips and the stereo image is mono-safe.
 //!
-//! The adjustment is the final limiter's input gain (the gain into the last
-//! stage sets the loudness; a limiter's output loudness grows less than dB
-//! for dB once it limits, so passes after the first use the slope measured
-//! between passes) and, if the measured true peak is over, its ceiling.
+//! The adjustment is a gain node, [`TRIM_NODE`], that the job puts right
+//! before the final limiter (the gain into the last stage sets the
+//! loudness; a limiter's output loudness grows less than dB for dB once it
+//! limits, so passes after the first use the slope measured between
+//! passes), and, if the measured true peak is over, the limiter's ceiling.
 //! Passes render into a temporary directory beside the output; the last one
 //! is renamed into place, so a failed job leaves nothing half-written.
 
@@ -21,6 +22,8 @@ use serde_json::json;
 use std::io::Write;
 use std::path::Path;
 
+/// Id of the `util.gain` the loop sets, right before the final limiter.
+pub const TRIM_NODE: &str = "qc_trim";
 /// Largest distance from the loudness target that meets it, LU.
 pub const LOUDNESS_TOLERANCE_LU: f64 = 0.5;
 /// Passes stop early once the loudness is this close, LU.
@@ -37,7 +40,7 @@ const TAIL_SECONDS: f64 = 5.0;
 /// One render and its measurement.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Pass {
-    /// The final limiter's input gain, dB.
+    /// The gain into the final limiter, dB.
     pub trim_db: f64,
     /// The final limiter's ceiling, dBTP.
     pub ceiling_dbtp: f64,
@@ -180,7 +183,7 @@ pub fn final_limiter(graph: &Graph) -> Result<String> {
 /// The job's adjustments as `--set`s.
 fn settings(limiter: &str, trim_db: f64, ceiling_dbtp: f64) -> Vec<ParamSet> {
     vec![
-        ParamSet { address: format!("{limiter}.input_gain_db"), value: format!("{trim_db:.3}") },
+        ParamSet { address: format!("{TRIM_NODE}.gain_db"), value: format!("{trim_db:.3}") },
         ParamSet { address: format!("{limiter}.ceiling_dbtp"), value: format!("{ceiling_dbtp:.3}") },
     ]
 }
@@ -317,4 +320,42 @@ pub fn facts(
         ("passes".into(), format!("{} ({verdict})", outcome.passes.len())),
     ]);
     rows
+}
+
+/// A temporary directory beside `out` for a job's intermediate files,
+/// removed when dropped.
+///
+/// # Errors
+/// When the directory cannot be written.
+pub fn work_dir(out: &Path) -> Result<tempfile::TempDir> {
+    let dir = out.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    tempfile::Builder::new()
+        .prefix(".mixgraph-job-")
+        .tempdir_in(dir)
+        .with_context(|| format!("cannot write in {}", dir.display()))
+}
+
+/// Gets the graph file `graph` ready for the loop: finds its final limiter
+/// (returned) and puts [`TRIM_NODE`] right before it, unless the graph
+/// already has one (a graph saved by a job).
+///
+/// # Errors
+/// When the graph does not load, or no `dynamics.limiter` feeds `out`.
+pub fn prepare_graph(graph: &mut serde_json::Value, registry: &NodeRegistry, name: &str) -> Result<String> {
+    let loaded = file::load_str(&serde_json::to_string(graph)?, name, registry)?;
+    let limiter = final_limiter(&loaded).with_context(|| name.to_string())?;
+    if loaded.nodes().any(|n| n.id() == TRIM_NODE) {
+        return Ok(limiter);
+    }
+    let into = format!("{limiter}.in");
+    if let Some(edges) = graph["edges"].as_array_mut() {
+        for e in edges.iter_mut().filter(|e| e["to"] == into.as_str()) {
+            e["to"] = json!(format!("{TRIM_NODE}.in"));
+        }
+        edges.push(json!({"from": format!("{TRIM_NODE}.out"), "to": into}));
+    }
+    if let Some(nodes) = graph["nodes"].as_array_mut() {
+        nodes.push(json!({"id": TRIM_NODE, "type": "util.gain"}));
+    }
+    Ok(limiter)
 }

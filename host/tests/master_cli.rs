@@ -99,6 +99,12 @@ fn other_targets_and_presets() {
     let (lufs, peak, clipped) = measured(&out);
     println!("pop at -11 LUFS / -2 dBTP: {lufs:.2} LUFS, {peak:.2} dBTP");
     assert!((lufs + 11.0).abs() <= 0.5 && peak <= -2.0 && clipped == 0, "{lufs} LUFS, {peak} dBTP");
+    // Quieter than the chain's own level: the trim goes negative.
+    let quiet = dir.path().join("quiet.wav");
+    ok(mixgraph(&["master", s(&input), "--out", s(&quiet), "--target-lufs", "-23"]));
+    let (lufs, _, _) = measured(&quiet);
+    println!("streaming at -23 LUFS: {lufs:.2} LUFS");
+    assert!((lufs + 23.0).abs() <= 0.5, "{lufs} LUFS");
 }
 
 #[test]
@@ -140,4 +146,76 @@ fn a_missed_target_is_named_and_bad_input_leaves_nothing_behind() {
         .filter(|n| n.starts_with('.'))
         .collect();
     assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+}
+
+/// `mixgraph analyze --json` of `path`: octave shares, side-to-mid ratio and
+/// integrated loudness.
+fn balance_of(path: &std::path::Path) -> (Vec<f64>, f64, f64) {
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(mixgraph(&["analyze", "--json", "--no-cache", s(path)]))).expect("JSON");
+    let a = &json[0]["analysis"];
+    let octaves = a["spectrum"]["octave_db"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    (octaves, a["stereo"]["side_to_mid_db"].as_f64().unwrap(), a["loudness"]["integrated_lufs"].as_f64().unwrap())
+}
+
+#[test]
+fn a_reference_pulls_loudness_tone_and_width_toward_it() {
+    let dir = tempfile::tempdir().unwrap();
+    ok(mixgraph(&["demo", "--out", s(dir.path())]));
+    let mix = dir.path().join("demo_mix.wav");
+    // The reference: the same music, brighter, leaner, wider and louder.
+    let shaping = dir.path().join("shaping.json");
+    std::fs::write(
+        &shaping,
+        r#"{"format": "mixgraph/1", "nodes": [
+            {"id": "in", "type": "io.input", "config": {"channels": 2}},
+            {"id": "eq", "type": "eq.parametric", "params": {
+                "band1_on": true, "band1_type": "high_shelf", "band1_freq_hz": 3000, "band1_gain_db": 6,
+                "band2_on": true, "band2_type": "low_shelf", "band2_freq_hz": 150, "band2_gain_db": -4}},
+            {"id": "wide", "type": "space.stereo", "params": {"width": 1.4}},
+            {"id": "gain", "type": "util.gain", "params": {"gain_db": 2}},
+            {"id": "out", "type": "io.output", "config": {"channels": 2}}],
+          "edges": [{"from": "in.out", "to": "eq.in"}, {"from": "eq.out", "to": "wide.in"},
+                    {"from": "wide.out", "to": "gain.in"}, {"from": "gain.out", "to": "out.in"}]}"#,
+    )
+    .unwrap();
+    let reference = dir.path().join("reference.wav");
+    ok(mixgraph(&["render", "--graph", s(&shaping), "--in", s(&mix), "--out", s(&reference)]));
+    let plain = dir.path().join("plain.wav");
+    let matched = dir.path().join("matched.wav");
+    let graph = dir.path().join("matched.json");
+    ok(mixgraph(&["master", s(&mix), "--out", s(&plain)]));
+    let printed = ok(mixgraph(&[
+        "master",
+        s(&mix),
+        "--out",
+        s(&matched),
+        "--reference",
+        s(&reference),
+        "--save-graph",
+        s(&graph),
+    ]));
+    assert!(printed.contains("matching  mid EQ"), "{printed}");
+    let (want, want_side, want_lufs) = balance_of(&reference);
+    let (before, before_side, _) = balance_of(&plain);
+    let (after, after_side, after_lufs) = balance_of(&matched);
+    let distance = |x: &[f64]| x.iter().zip(&want).skip(1).map(|(a, b)| (a - b).abs()).sum::<f64>() / 9.0;
+    println!(
+        "octave balance off the reference by {:.2} dB without matching, {:.2} dB with; side/mid {:.1} -> {:.1} dB (reference {:.1}); {:.2} LUFS (reference {:.2})",
+        distance(&before),
+        distance(&after),
+        before_side,
+        after_side,
+        want_side,
+        after_lufs,
+        want_lufs
+    );
+    assert!(distance(&after) < 0.6 * distance(&before), "the tonal balance moves toward the reference");
+    assert!((after_side - want_side).abs() < 0.6 * (before_side - want_side).abs(), "and the width");
+    assert!((after_lufs - want_lufs).abs() <= 0.5, "its loudness is the target");
+    let saved = std::fs::read_to_string(&graph).unwrap();
+    assert!(saved.contains("\"ref_mid\"") && saved.contains("\"ref_width\""));
+    let again = dir.path().join("again.wav");
+    ok(mixgraph(&["render", "--graph", s(&graph), "--in", s(&mix), "--out", s(&again)]));
+    assert_eq!(std::fs::read(&again).unwrap(), std::fs::read(&matched).unwrap());
 }

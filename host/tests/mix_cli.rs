@@ -167,3 +167,30 @@ fn bad_stems_are_named_and_leave_nothing_behind() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+#[test]
+fn a_reference_sets_the_mix_loudness_and_goes_into_the_graph() {
+    let dir = tempfile::tempdir().unwrap();
+    ok(mixgraph(&["demo", "--out", s(dir.path())]));
+    // The demo's own hand mix as the reference for the automatic one.
+    let reference = dir.path().join("demo_mix.wav");
+    let out = dir.path().join("auto.wav");
+    let graph = dir.path().join("auto.json");
+    let report = dir.path().join("report");
+    let mut args = vec!["mix"];
+    let stems: Vec<PathBuf> =
+        ["drums", "bass", "chords", "lead"].iter().map(|n| dir.path().join("stems").join(format!("{n}.wav"))).collect();
+    args.extend(stems.iter().map(|p| s(p)));
+    args.extend(["--out", s(&out), "--reference", s(&reference), "--save-graph", s(&graph), "--report", s(&report)]);
+    let printed = ok(mixgraph(&args));
+    assert!(printed.contains("matching  mid EQ"), "{printed}");
+    let (want, _, _) = measured(&reference);
+    let (lufs, peak, _) = measured(&out);
+    println!("mix matched to the hand mix: {lufs:.2} LUFS (reference {want:.2}), {peak:.2} dBTP");
+    assert!((lufs - want).abs() <= 0.5 && peak <= -1.0, "{lufs} LUFS against {want}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("report.json")).unwrap()).unwrap();
+    assert_eq!(json["reference"]["match"]["mid_db"].as_array().unwrap().len(), 8);
+    assert!(std::fs::read_to_string(report.join("spectrum.svg")).unwrap().contains(">reference<"));
+    assert!(std::fs::read_to_string(&graph).unwrap().contains("\"ref_side\""));
+}

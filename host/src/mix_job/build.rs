@@ -177,7 +177,7 @@ pub fn build_graph(stems: &[StemPlan], preset: &str, preset_name: &str) -> Resul
         "format": "mixgraph/1",
         "name": "automatic mix",
         "description": format!(
-            "Built by mixgraph mix from {} stems: {}. Each stem: EQ (low cut and one tonal move by role, complementary cuts where it masks a more important stem), compressor relative to its level, ducking under the kick (bass) or the lead (music) where present, and a trim to its role's place in the balance; then a summing bus, 2:1 glue compression and the '{preset_name}' mastering chain. The final limiter's input gain and ceiling are set by the job's loudness and peak loop. Everything here is a starting point to edit.",
+            "Built by mixgraph mix from {} stems: {}. Each stem: EQ (low cut and one tonal move by role, complementary cuts where it masks a more important stem), compressor relative to its level, ducking under the kick (bass) or the lead (music) where present, and a trim to its role's place in the balance; then a summing bus, 2:1 glue compression and the '{preset_name}' mastering chain. The gain 'qc_trim' before the final limiter, and the limiter's ceiling, are set by the job's loudness and peak loop. Everything here is a starting point to edit.",
             stems.len(), roles.join(", ")),
         "targets": preset.get("targets").cloned().unwrap_or(Value::Null),
         "nodes": nodes,
