@@ -10,7 +10,7 @@
 //! note does not drown the chord above it). Peaks rather than every bin,
 //! so a note's window main lobe does not leak into its neighbours.
 
-use realfft::RealFftPlanner;
+use crate::stft;
 
 /// Pitch-class names with sharps, C first.
 pub const PITCH_CLASSES: [&str; 12] = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"];
@@ -64,13 +64,8 @@ impl Chromagram {
 /// The chromagram of `mono` at `sample_rate`: frames of about 170 ms (a
 /// power of two, 8192 at 44.1/48 kHz) every half frame.
 pub fn chromagram(mono: &[f32], sample_rate: f64) -> Chromagram {
-    let len = (sample_rate * 0.17).log2().round().exp2().max(256.0) as usize;
+    let len = stft::frame_len(sample_rate, 0.17, 256);
     let hop = len / 2;
-    let mut planner = RealFftPlanner::<f32>::new();
-    let fft = planner.plan_fft_forward(len);
-    let window: Vec<f32> =
-        (0..len).map(|n| (0.5 - 0.5 * (std::f64::consts::TAU * n as f64 / len as f64).cos()) as f32).collect();
-    let (mut input, mut spectrum) = (fft.make_input_vec(), fft.make_output_vec());
     let bin_hz = sample_rate / len as f64;
     let first = ((LOWEST_HZ / bin_hz).floor() as usize).max(1);
     let last = ((HIGHEST_HZ.min(0.45 * sample_rate) / bin_hz).ceil() as usize).min(len / 2 - 1);
@@ -87,15 +82,8 @@ pub fn chromagram(mono: &[f32], sample_rate: f64) -> Chromagram {
         .collect();
     let mut frames = Vec::new();
     let mut octave_db = Vec::new();
-    let mut start = 0;
-    while start + len <= mono.len().max(len) {
-        for (i, (slot, w)) in input.iter_mut().zip(&window).enumerate() {
-            *slot = mono.get(start + i).copied().unwrap_or(0.0) * w;
-        }
-        if fft.process(&mut input, &mut spectrum).is_err() {
-            break;
-        }
-        for (m, c) in magnitude.iter_mut().zip(&spectrum).skip(first - 1).take(last - first + 3) {
+    stft::for_each_frame(mono, len, hop, |spectrum| {
+        for (m, c) in magnitude.iter_mut().zip(spectrum).skip(first - 1).take(last - first + 3) {
             *m = c.norm() * to_amplitude;
         }
         let mut chroma = [0.0f32; 12];
@@ -121,8 +109,7 @@ pub fn chromagram(mono: &[f32], sample_rate: f64) -> Chromagram {
             }
         }
         octave_db.push(power.map(|p| 10.0 * (p + 1e-12).log10()));
-        start += hop;
-    }
+    });
     Chromagram { rate: sample_rate / hop as f64, offset_s: len as f64 / 2.0 / sample_rate, frames, octave_db }
 }
 

@@ -23,6 +23,7 @@ pub mod onset;
 mod roles;
 mod spectrum;
 mod stereo;
+mod stft;
 mod structure;
 mod tempo;
 mod waveform;

@@ -11,7 +11,7 @@
 //! the fraction of the moments either is active there in which they
 //! compete.
 
-use realfft::RealFftPlanner;
+use crate::stft;
 use serde::{Deserialize, Serialize};
 
 /// Bark band edges, Hz (Zwicker): 24 bands from 0 Hz to 15.5 kHz.
@@ -40,15 +40,9 @@ pub struct BandLevels {
 /// The critical-band levels of `mono` at `sample_rate`: frames of about
 /// 85 ms (a power of two, 4096 at 44.1/48 kHz) every half frame.
 pub fn band_levels(mono: &[f32], sample_rate: f64) -> BandLevels {
-    let len = (sample_rate * 0.085).log2().round().exp2().max(256.0) as usize;
+    let len = stft::frame_len(sample_rate, 0.085, 256);
     let hop = len / 2;
-    let mut planner = RealFftPlanner::<f32>::new();
-    let fft = planner.plan_fft_forward(len);
-    let window: Vec<f32> =
-        (0..len).map(|n| (0.5 - 0.5 * (std::f64::consts::TAU * n as f64 / len as f64).cos()) as f32).collect();
-    // Σ w² normalises the windowed power back to the signal's mean square.
-    let window_power: f32 = window.iter().map(|w| w * w).sum();
-    let (mut input, mut spectrum) = (fft.make_input_vec(), fft.make_output_vec());
+    let window_power = stft::hann_power_sum(len);
     let band_of: Vec<Option<usize>> = (0..=len / 2)
         .map(|k| {
             let hz = k as f64 * sample_rate / len as f64;
@@ -56,14 +50,7 @@ pub fn band_levels(mono: &[f32], sample_rate: f64) -> BandLevels {
         })
         .collect();
     let mut levels_db = Vec::new();
-    let mut start = 0;
-    while start + len <= mono.len().max(len) {
-        for (i, (slot, w)) in input.iter_mut().zip(&window).enumerate() {
-            *slot = mono.get(start + i).copied().unwrap_or(0.0) * w;
-        }
-        if fft.process(&mut input, &mut spectrum).is_err() {
-            break;
-        }
+    stft::for_each_frame(mono, len, hop, |spectrum| {
         let mut power = [0.0f32; BANDS];
         for (k, (c, band)) in spectrum.iter().zip(&band_of).enumerate() {
             if let Some(b) = band {
@@ -73,8 +60,7 @@ pub fn band_levels(mono: &[f32], sample_rate: f64) -> BandLevels {
             }
         }
         levels_db.push(power.map(|p| 10.0 * (p + 1e-20).log10()));
-        start += hop;
-    }
+    });
     BandLevels { rate: sample_rate / hop as f64, levels_db }
 }
 

@@ -12,7 +12,7 @@
 //! bins below [`LOW_BAND_HZ`]: bass attacks (kick, bass notes), which mark
 //! downbeats more than anything else.
 
-use realfft::RealFftPlanner;
+use crate::stft;
 
 /// Log compression factor γ of the magnitudes.
 const GAMMA: f32 = 100.0;
@@ -54,11 +54,6 @@ impl Onsets {
 pub fn onsets(mono: &[f32], sample_rate: f64) -> Onsets {
     let hop = (sample_rate / 190.0).log2().round().exp2().max(16.0) as usize;
     let len = 4 * hop;
-    let mut planner = RealFftPlanner::<f32>::new();
-    let fft = planner.plan_fft_forward(len);
-    let window: Vec<f32> =
-        (0..len).map(|n| (0.5 - 0.5 * (std::f64::consts::TAU * n as f64 / len as f64).cos()) as f32).collect();
-    let (mut input, mut spectrum) = (fft.make_input_vec(), fft.make_output_vec());
     // Band of each bin (None below LOWEST_HZ), log-spaced up to Nyquist.
     let nyquist = sample_rate / 2.0;
     let band_of: Vec<Option<usize>> = (0..=len / 2)
@@ -81,14 +76,7 @@ pub fn onsets(mono: &[f32], sample_rate: f64) -> Onsets {
         .map_or(0, |b| b + 1);
     let mut previous = [0.0f32; BANDS];
     let (mut full, mut low, mut low_level) = (Vec::new(), Vec::new(), Vec::new());
-    let mut start = 0;
-    while start + len <= mono.len().max(len) {
-        for (i, (slot, w)) in input.iter_mut().zip(&window).enumerate() {
-            *slot = mono.get(start + i).copied().unwrap_or(0.0) * w;
-        }
-        if fft.process(&mut input, &mut spectrum).is_err() {
-            break;
-        }
+    stft::for_each_frame(mono, len, hop, |spectrum| {
         let mut power = [0.0f32; BANDS];
         for (c, b) in spectrum.iter().zip(&band_of) {
             if let Some(b) = b {
@@ -113,8 +101,7 @@ pub fn onsets(mono: &[f32], sample_rate: f64) -> Onsets {
         full.push(f);
         low.push(l);
         low_level.push(level_sum);
-        start += hop;
-    }
+    });
     // The first frame rises from silence: not an onset of the music.
     for env in [&mut full, &mut low] {
         if let Some(first) = env.first_mut() {

@@ -2,7 +2,7 @@
 //! centroid and roll-off.
 
 use crate::round;
-use realfft::RealFftPlanner;
+use crate::stft;
 use serde::{Deserialize, Serialize};
 
 /// FFT length of the long-term average spectrum (Hann window, 50 % overlap).
@@ -64,31 +64,14 @@ impl SpectralBalance {
 /// Mean power per bin (0..=FFT_LEN/2) over Hann-windowed frames with 50 %
 /// overlap; a short signal is zero-padded to one frame.
 fn average_power(x: &[f32]) -> Vec<f64> {
-    let mut planner = RealFftPlanner::<f32>::new();
-    let fft = planner.plan_fft_forward(FFT_LEN);
-    let window: Vec<f32> =
-        (0..FFT_LEN).map(|n| (0.5 - 0.5 * (std::f64::consts::TAU * n as f64 / FFT_LEN as f64).cos()) as f32).collect();
-    let mut input = fft.make_input_vec();
-    let mut spectrum = fft.make_output_vec();
     let mut power = vec![0.0f64; FFT_LEN / 2 + 1];
-    let hop = FFT_LEN / 2;
     let mut frames = 0usize;
-    let mut start = 0;
-    loop {
-        for (i, (slot, w)) in input.iter_mut().zip(&window).enumerate() {
-            *slot = x.get(start + i).copied().unwrap_or(0.0) * w;
+    stft::for_each_frame(x, FFT_LEN, FFT_LEN / 2, |spectrum| {
+        for (p, c) in power.iter_mut().zip(spectrum) {
+            *p += f64::from(c.norm_sqr());
         }
-        if fft.process(&mut input, &mut spectrum).is_ok() {
-            for (p, c) in power.iter_mut().zip(&spectrum) {
-                *p += f64::from(c.norm_sqr());
-            }
-            frames += 1;
-        }
-        start += hop;
-        if start + FFT_LEN > x.len() {
-            break;
-        }
-    }
+        frames += 1;
+    });
     for p in &mut power {
         *p /= frames.max(1) as f64;
     }

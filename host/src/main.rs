@@ -16,6 +16,7 @@ mod cli;
 mod demo;
 mod demo_song;
 mod inputs;
+mod job_graph;
 mod master;
 mod mix_job;
 mod nodes_cmd;

@@ -3,11 +3,11 @@
 //! the graph that made it and a report.
 
 use crate::cli::{InputSpec, MAIN_INPUT, MasterArgs};
-use crate::qc::{self, LOUDNESS_TOLERANCE_LU, QcJob};
-use crate::reference;
+use crate::job_graph;
+use crate::qc::{self, LOUDNESS_TOLERANCE_LU};
 use crate::render::GraphSource;
 use crate::report_page::{self, ReportPage, Version};
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, bail};
 use serde_json::json;
 use std::io::Write;
 use std::path::PathBuf;
@@ -30,30 +30,20 @@ pub fn run(args: MasterArgs) -> Result<()> {
     let inputs = vec![InputSpec { name: MAIN_INPUT.to_string(), path: args.file.clone() }];
     let work = qc::work_dir(&args.job.out)?;
     let mut stdout = std::io::stdout().lock();
-    let mut graph: serde_json::Value =
+    let graph: serde_json::Value =
         serde_json::from_str(&preset_text(&preset)?).with_context(|| format!("preset {preset_name}"))?;
-    let matched = match &args.job.reference {
-        Some(reference) => {
-            let matched = reference::match_reference(&mut graph, "in.out", reference, &inputs, work.path())?;
-            reference::describe(&matched.0, reference, &mut stdout)?;
-            Some(matched)
-        }
-        None => None,
-    };
+    let prepared = job_graph::prepare_job(
+        graph,
+        "in.out",
+        &format!("preset {preset_name}"),
+        &args.job,
+        inputs,
+        work.path(),
+        &mut stdout,
+    )?;
+    let (job, matched) = (prepared.qc, prepared.matched);
+    let (source, target_lufs, ceiling) = (job.source.clone(), job.target_lufs, job.ceiling_dbtp);
     let registry = mixgraph_nodes::registry();
-    let limiter = qc::prepare_graph(&mut graph, &registry, &format!("preset {preset_name}"))?;
-    let path = work.path().join("graph.json");
-    std::fs::write(&path, serde_json::to_string_pretty(&graph)?)?;
-    let source = GraphSource::File(path);
-    let targets = qc::load(&source, &registry)?.targets;
-    let target_lufs = args
-        .job
-        .target_lufs
-        .or(matched.as_ref().map(|m| m.0.reference_lufs))
-        .or(targets.and_then(|t| t.integrated_lufs))
-        .ok_or_else(|| anyhow!("preset {preset_name} has no loudness target: give --target-lufs"))?;
-    let ceiling = args.job.ceiling.or(targets.and_then(|t| t.true_peak_dbtp)).unwrap_or(-1.0);
-
     let before = qc::measure(&args.file)?;
     writeln!(
         stdout,
@@ -62,16 +52,6 @@ pub fn run(args: MasterArgs) -> Result<()> {
         before.loudness.integrated_lufs,
         before.loudness.true_peak_dbtp
     )?;
-    let job = QcJob {
-        source: source.clone(),
-        inputs,
-        limiter,
-        target_lufs,
-        ceiling_dbtp: ceiling,
-        passes: args.job.passes,
-        format: args.job.format,
-        out: &args.job.out,
-    };
     let outcome = qc::run_qc(&job, &mut stdout)?;
     writeln!(stdout, "wrote     {}", args.job.out.display())?;
     if let Some(path) = &args.job.save_graph {

@@ -16,12 +16,11 @@ mod build;
 mod roles;
 
 use crate::cli::{InputSpec, MixArgs};
+use crate::job_graph;
 use crate::master::{preset_source, preset_text};
-use crate::qc::{self, LOUDNESS_TOLERANCE_LU, QcJob};
-use crate::reference;
-use crate::render::GraphSource;
+use crate::qc::{self, LOUDNESS_TOLERANCE_LU};
 use crate::report_page::{self, MaskingMap, ReportPage, Version, esc};
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, bail};
 use build::StemPlan;
 use mixgraph_analysis::masking::{MaskingPair, band_levels, masking};
 use mixgraph_analysis::{AnalysisOptions, detect_role};
@@ -96,44 +95,19 @@ pub fn run(args: MixArgs) -> Result<()> {
         )?;
     }
 
-    let mut graph = build::build_graph(&stems, &preset_text, &preset_name)?;
+    let graph = build::build_graph(&stems, &preset_text, &preset_name)?;
     let work = qc::work_dir(&job.out)?;
     let inputs: Vec<InputSpec> = stems.iter().map(|s| InputSpec { name: s.id.clone(), path: s.file.clone() }).collect();
-    let matched = match &job.reference {
-        Some(file) => {
-            let matched = reference::match_reference(&mut graph, "bus_glue.out", file, &inputs, work.path())?;
-            reference::describe(&matched.0, file, &mut stdout)?;
-            Some(matched)
-        }
-        None => None,
-    };
+    let name = format!("the mix graph with preset {preset_name}");
+    let prepared = job_graph::prepare_job(graph, "bus_glue.out", &name, job, inputs, work.path(), &mut stdout)?;
+    let (qc_job, matched) = (prepared.qc, prepared.matched);
+    let (source, target_lufs, ceiling) = (qc_job.source.clone(), qc_job.target_lufs, qc_job.ceiling_dbtp);
     let registry = mixgraph_nodes::registry();
-    let limiter = qc::prepare_graph(&mut graph, &registry, &format!("the mix graph with preset {preset_name}"))?;
-    let graph_path = work.path().join("mix.json");
-    std::fs::write(&graph_path, serde_json::to_string_pretty(&graph)?)?;
-    let source = GraphSource::File(graph_path);
-    let targets = qc::load(&source, &registry)?.targets;
-    let target_lufs = job
-        .target_lufs
-        .or(matched.as_ref().map(|m| m.0.reference_lufs))
-        .or(targets.and_then(|t| t.integrated_lufs))
-        .ok_or_else(|| anyhow!("preset {preset_name} has no loudness target: give --target-lufs"))?;
-    let ceiling = job.ceiling.or(targets.and_then(|t| t.true_peak_dbtp)).unwrap_or(-1.0);
     writeln!(
         stdout,
         "mixing    {} stems; target {target_lufs:.1} LUFS, ceiling {ceiling:.1} dBTP ({preset_name})",
         stems.len()
     )?;
-    let qc_job = QcJob {
-        source: source.clone(),
-        inputs,
-        limiter,
-        target_lufs,
-        ceiling_dbtp: ceiling,
-        passes: job.passes,
-        format: job.format,
-        out: &job.out,
-    };
     let outcome = qc::run_qc(&qc_job, &mut stdout)?;
     writeln!(stdout, "wrote     {}", job.out.display())?;
     if let Some(path) = &job.save_graph {

@@ -160,7 +160,7 @@ pub fn run_qc(job: &QcJob<'_>, stdout: &mut dyn Write) -> Result<QcOutcome> {
 }
 
 /// The graph of `source`.
-pub fn load(source: &GraphSource, registry: &NodeRegistry) -> Result<Graph> {
+fn load(source: &GraphSource, registry: &NodeRegistry) -> Result<Graph> {
     Ok(match source {
         GraphSource::File(path) => file::load_file(path, registry)?,
         GraphSource::Embedded { name, text } => file::load_str(text, name, registry)?,
@@ -333,29 +333,4 @@ pub fn work_dir(out: &Path) -> Result<tempfile::TempDir> {
         .prefix(".mixgraph-job-")
         .tempdir_in(dir)
         .with_context(|| format!("cannot write in {}", dir.display()))
-}
-
-/// Gets the graph file `graph` ready for the loop: finds its final limiter
-/// (returned) and puts [`TRIM_NODE`] right before it, unless the graph
-/// already has one (a graph saved by a job).
-///
-/// # Errors
-/// When the graph does not load, or no `dynamics.limiter` feeds `out`.
-pub fn prepare_graph(graph: &mut serde_json::Value, registry: &NodeRegistry, name: &str) -> Result<String> {
-    let loaded = file::load_str(&serde_json::to_string(graph)?, name, registry)?;
-    let limiter = final_limiter(&loaded).with_context(|| name.to_string())?;
-    if loaded.nodes().any(|n| n.id() == TRIM_NODE) {
-        return Ok(limiter);
-    }
-    let into = format!("{limiter}.in");
-    if let Some(edges) = graph["edges"].as_array_mut() {
-        for e in edges.iter_mut().filter(|e| e["to"] == into.as_str()) {
-            e["to"] = json!(format!("{TRIM_NODE}.in"));
-        }
-        edges.push(json!({"from": format!("{TRIM_NODE}.out"), "to": into}));
-    }
-    if let Some(nodes) = graph["nodes"].as_array_mut() {
-        nodes.push(json!({"id": TRIM_NODE, "type": "util.gain"}));
-    }
-    Ok(limiter)
 }

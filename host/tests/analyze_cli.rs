@@ -93,8 +93,7 @@ fn the_demo_mix_reads_120_bpm_from_bar_one_in_the_key_of_its_chords() {
 fn stems_get_roles_and_a_masking_map() {
     let dir = tempfile::tempdir().unwrap();
     ok(mixgraph(&["demo", "--out", s(dir.path())]));
-    let stems: Vec<std::path::PathBuf> =
-        ["drums", "bass", "chords", "lead"].iter().map(|n| dir.path().join("stems").join(format!("{n}.wav"))).collect();
+    let stems = demo_stems(dir.path());
     // One more stem, named as nothing: a low sine reads as bass from its sound.
     let take = dir.path().join("take 7.wav");
     let low: Vec<Vec<f32>> = sine(4 * RATE as usize, 55.0, 0.15, RATE).into_iter().collect();

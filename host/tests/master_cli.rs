@@ -5,19 +5,6 @@ mod support;
 
 use support::*;
 
-/// Integrated loudness (LUFS), true peak (dBTP) and full-scale samples of
-/// a stereo WAV file.
-fn measured(path: &std::path::Path) -> (f64, f64, usize) {
-    let (spec, channels) = read_wav(path);
-    let mut meter =
-        ebur128::EbuR128::new(2, spec.sample_rate, ebur128::Mode::I | ebur128::Mode::TRUE_PEAK).expect("meter");
-    let planar: Vec<&[f32]> = channels.iter().map(Vec::as_slice).collect();
-    meter.add_frames_planar_f32(&planar).expect("frames");
-    let peak = (0..2).map(|c| meter.true_peak(c).expect("true peak")).fold(0.0, f64::max);
-    let clipped = channels.iter().flatten().filter(|x| x.abs() >= 1.0).count();
-    (meter.loudness_global().expect("loudness"), 20.0 * peak.log10(), clipped)
-}
-
 #[test]
 fn mastering_the_demo_meets_its_targets_and_the_saved_graph_renders_the_same_bits() {
     let dir = tempfile::tempdir().unwrap();

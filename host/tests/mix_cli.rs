@@ -6,18 +6,6 @@ mod support;
 use std::path::{Path, PathBuf};
 use support::*;
 
-/// Integrated loudness (LUFS), true peak (dBTP) and full-scale samples.
-fn measured(path: &Path) -> (f64, f64, usize) {
-    let (spec, channels) = read_wav(path);
-    let mut meter =
-        ebur128::EbuR128::new(2, spec.sample_rate, ebur128::Mode::I | ebur128::Mode::TRUE_PEAK).expect("meter");
-    let planar: Vec<&[f32]> = channels.iter().map(Vec::as_slice).collect();
-    meter.add_frames_planar_f32(&planar).expect("frames");
-    let peak = (0..2).map(|c| meter.true_peak(c).expect("true peak")).fold(0.0, f64::max);
-    let clipped = channels.iter().flatten().filter(|x| x.abs() >= 1.0).count();
-    (meter.loudness_global().expect("loudness"), 20.0 * peak.log10(), clipped)
-}
-
 /// A stereo stem of `seconds` at `rate` from `f(t)` (same on both sides
 /// unless `f` returns a different right channel).
 fn stem(dir: &Path, name: &str, rate: u32, seconds: f64, f: impl Fn(f64) -> (f32, f32)) -> PathBuf {
@@ -36,8 +24,7 @@ fn tone(hz: f64, t: f64) -> f64 {
 fn the_demo_stems_come_out_mixed_mastered_and_reproducible() {
     let dir = tempfile::tempdir().unwrap();
     ok(mixgraph(&["demo", "--out", s(dir.path())]));
-    let stems: Vec<PathBuf> =
-        ["drums", "bass", "chords", "lead"].iter().map(|n| dir.path().join("stems").join(format!("{n}.wav"))).collect();
+    let stems = demo_stems(dir.path());
     let out = dir.path().join("mix.wav");
     let graph = dir.path().join("mix.json");
     let report = dir.path().join("report");
@@ -178,8 +165,7 @@ fn a_reference_sets_the_mix_loudness_and_goes_into_the_graph() {
     let graph = dir.path().join("auto.json");
     let report = dir.path().join("report");
     let mut args = vec!["mix"];
-    let stems: Vec<PathBuf> =
-        ["drums", "bass", "chords", "lead"].iter().map(|n| dir.path().join("stems").join(format!("{n}.wav"))).collect();
+    let stems = demo_stems(dir.path());
     args.extend(stems.iter().map(|p| s(p)));
     args.extend(["--out", s(&out), "--reference", s(&reference), "--save-graph", s(&graph), "--report", s(&report)]);
     let printed = ok(mixgraph(&args));

@@ -96,9 +96,9 @@ pub fn plan_cuts(stems: &mut [StemPlan], pairs: &[MaskingPair]) {
         let (cut, keep) = if a.setup().priority < b.setup().priority { (p.a, p.b) } else { (p.b, p.a) };
         let hz = (lo * hi).sqrt();
         let cut_plan = Cut {
-            hz: crate_round(hz),
-            gain_db: crate_round(-(1.5 + 4.0 * (share - CUT_FROM_SHARE)).min(4.0)),
-            q: crate_round((hz / (hi - lo)).clamp(0.7, 4.0)),
+            hz: round2(hz),
+            gain_db: round2(-(1.5 + 4.0 * (share - CUT_FROM_SHARE)).min(4.0)),
+            q: round2((hz / (hi - lo)).clamp(0.7, 4.0)),
             for_stem: stems[keep].id.clone(),
             share,
         };
@@ -111,7 +111,7 @@ pub fn plan_cuts(stems: &mut [StemPlan], pairs: &[MaskingPair]) {
 }
 
 /// Two decimals.
-fn crate_round(x: f64) -> f64 {
+fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
@@ -139,7 +139,7 @@ pub fn build_graph(stems: &[StemPlan], preset: &str, preset_name: &str) -> Resul
         nodes.push(json!({"id": s.id, "type": "io.input", "config": {"channels": 2}}));
         nodes.push(json!({"id": format!("{}_eq", s.id), "type": "eq.parametric", "params": eq_params(s, &setup)}));
         nodes.push(json!({"id": format!("{}_comp", s.id), "type": "dynamics.compressor", "params": {
-            "threshold_db": crate_round((s.rms_dbfs + c.above_rms_db).clamp(-60.0, 0.0)),
+            "threshold_db": round2((s.rms_dbfs + c.above_rms_db).clamp(-60.0, 0.0)),
             "ratio": c.ratio, "attack_ms": c.attack_ms, "release_ms": c.release_ms, "knee_db": c.knee_db,
             "detector": "rms"}}));
         edges.push(edge(format!("{}.out", s.id), format!("{}_eq.in", s.id)));
@@ -159,7 +159,7 @@ pub fn build_graph(stems: &[StemPlan], preset: &str, preset_name: &str) -> Resul
             edges.push(edge(format!("{key}_trim.out"), format!("{}_duck.sidechain", s.id)));
             last = format!("{}_duck", s.id);
         }
-        nodes.push(json!({"id": format!("{}_trim", s.id), "type": "util.gain", "params": {"gain_db": crate_round(s.trim_db.clamp(-96.0, 24.0))}}));
+        nodes.push(json!({"id": format!("{}_trim", s.id), "type": "util.gain", "params": {"gain_db": round2(s.trim_db.clamp(-96.0, 24.0))}}));
         edges.push(edge(format!("{last}.out"), format!("{}_trim.in", s.id)));
         edges.push(edge(format!("{}_trim.out", s.id), format!("mix_bus.in{}", k + 1)));
     }

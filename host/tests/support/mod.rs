@@ -88,3 +88,23 @@ pub fn read_wav(path: &Path) -> (hound::WavSpec, Vec<Vec<f32>>) {
 pub fn rms(x: &[f32]) -> f64 {
     (x.iter().map(|v| f64::from(*v).powi(2)).sum::<f64>() / x.len() as f64).sqrt()
 }
+
+/// Integrated loudness (LUFS), true peak (dBTP) and full-scale samples of a
+/// stereo WAV file, measured with the `ebur128` crate (independently of
+/// mixgraph's own meters).
+pub fn measured(path: &Path) -> (f64, f64, usize) {
+    let (spec, channels) = read_wav(path);
+    let mut meter =
+        ebur128::EbuR128::new(2, spec.sample_rate, ebur128::Mode::I | ebur128::Mode::TRUE_PEAK).expect("meter");
+    let planar: Vec<&[f32]> = channels.iter().map(Vec::as_slice).collect();
+    meter.add_frames_planar_f32(&planar).expect("frames");
+    let peak = (0..2).map(|c| meter.true_peak(c).expect("true peak")).fold(0.0, f64::max);
+    let clipped = channels.iter().flatten().filter(|x| x.abs() >= 1.0).count();
+    (meter.loudness_global().expect("loudness"), 20.0 * peak.log10(), clipped)
+}
+
+/// The demo's stems written by `mixgraph demo --out dir`, in the order
+/// drums, bass, chords, lead.
+pub fn demo_stems(dir: &Path) -> Vec<std::path::PathBuf> {
+    ["drums", "bass", "chords", "lead"].iter().map(|n| dir.join("stems").join(format!("{n}.wav"))).collect()
+}
