@@ -54,6 +54,8 @@ pub fn run(args: DemoArgs) -> Result<()> {
         format: STEM_FORMAT,
         tail_seconds: TAIL_SECONDS,
         duration_seconds: None,
+        taps: Vec::new(),
+        record_reduction: false,
     };
     writeln!(stdout, "\nmixing the stems, as:\n  {}\n", equivalent_command(&request))?;
     stdout.flush()?;

@@ -169,6 +169,8 @@ pub fn match_reference(
         format: SampleFormat::Wav32F,
         tail_seconds: 5.0,
         duration_seconds: None,
+        taps: Vec::new(),
+        record_reduction: false,
     })?;
     let rendered = mixgraph_nodes::io::decode::decode_file(&probe)?;
     let m = plan(&wanted, &balance(&rendered.channels, rendered.sample_rate), analysis.loudness.integrated_lufs);

@@ -13,6 +13,7 @@ use crate::inputs::{self, InputAudio};
 use crate::summary::{Loudness, RenderSummary};
 use crate::wav_out::{SampleFormat, WavSink};
 use anyhow::{Context, Result, anyhow, bail};
+use history::HistoryRecorder;
 use indicatif::{ProgressBar, ProgressStyle};
 use mixgraph_graph::{Engine, Executor, Graph, IoPort, NodeRegistry, NodeRole, StreamInfo, file};
 use mixgraph_nodes::metering::loudness::LoudnessMeter;
@@ -20,8 +21,10 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Instant;
 
+mod history;
 mod plan;
 
+pub use history::ReductionTrack;
 pub use plan::{RenderLength, SilenceWatch, content_frames};
 
 /// Seed of the TPDF dither for 16-bit output, fixed so renders are reproducible.
@@ -66,6 +69,20 @@ pub struct RenderRequest {
     pub tail_seconds: f64,
     /// Material length in seconds, instead of the longest input / file player.
     pub duration_seconds: Option<f64>,
+    /// More graph outputs to write, each to its own 32-bit float file
+    /// (the jobs tap each stem and the mix bus this way for their reports).
+    pub taps: Vec<Tap>,
+    /// Record every gain-reduction meter over time into the summary.
+    pub record_reduction: bool,
+}
+
+/// A graph output written to a file beside the main one.
+#[derive(Clone, Debug)]
+pub struct Tap {
+    /// The graph output (an `io.output` node id).
+    pub output: String,
+    /// The file to write.
+    pub path: PathBuf,
 }
 
 impl From<RenderArgs> for RenderRequest {
@@ -81,6 +98,8 @@ impl From<RenderArgs> for RenderRequest {
             format: args.format,
             tail_seconds: args.tail_seconds,
             duration_seconds: args.duration_seconds,
+            taps: Vec::new(),
+            record_reduction: false,
         }
     }
 }
@@ -149,9 +168,22 @@ pub fn render_with(request: &RenderRequest, registry: &NodeRegistry) -> Result<R
 
     let channels = u16::try_from(output.channels).context("too many output channels for a WAV file")?;
     let sink = WavSink::create(&request.out_path, channels, sample_rate, request.format, DITHER_SEED)?;
+    let mut taps = Vec::new();
+    for tap in &request.taps {
+        let port = report
+            .outputs
+            .iter()
+            .find(|p| p.name == tap.output)
+            .ok_or_else(|| anyhow!("{graph_name}: no connected output '{}' to tap", tap.output))?;
+        let channels = u16::try_from(port.channels).context("too many output channels for a WAV file")?;
+        taps.push((port.clone(), WavSink::create(&tap.path, channels, sample_rate, SampleFormat::Wav32F, 0)?));
+    }
     let mut run = RenderRun::new(executor, &report.inputs, &audio, &output, request.block_size, sample_rate);
+    let mut recorder = request
+        .record_reduction
+        .then(|| HistoryRecorder::new(engine.telemetry().clone(), u64::from(report.latency_frames), sample_rate));
     let started = Instant::now();
-    let written_frames = run.run(sink, &length)?;
+    let written_frames = run.run(sink, taps, recorder.as_mut(), &length)?;
     let render_seconds = started.elapsed().as_secs_f64();
 
     Ok(RenderSummary {
@@ -167,6 +199,7 @@ pub fn render_with(request: &RenderRequest, registry: &NodeRegistry) -> Result<R
         loudness: run.loudness(),
         targets,
         meters: engine.telemetry().snapshot().into_iter().collect(),
+        reduction: recorder.map(HistoryRecorder::finish).unwrap_or_default(),
     })
 }
 
@@ -249,9 +282,16 @@ impl<'a> RenderRun<'a> {
         }
     }
 
-    /// Renders `length` into `sink`; returns the frames written.
-    /// The sink's errors name the output path.
-    fn run(&mut self, mut sink: WavSink, length: &RenderLength) -> Result<u64> {
+    /// Renders `length` into `sink` (and each tap into its sink, polling
+    /// `recorder` after every block); returns the frames written. The
+    /// sinks' errors name their paths.
+    fn run(
+        &mut self,
+        mut sink: WavSink,
+        mut taps: Vec<(IoPort, WavSink)>,
+        mut recorder: Option<&mut HistoryRecorder>,
+        length: &RenderLength,
+    ) -> Result<u64> {
         let progress = progress_bar(length.written_frames());
         let mut watch = (!length.tail_known)
             .then(|| SilenceWatch::new(length.content_frames, (SILENCE_SECONDS * f64::from(self.sample_rate)) as u64));
@@ -268,6 +308,9 @@ impl<'a> RenderRun<'a> {
             self.executor.process(&ins, &mut outs, n);
             self.graph_time += started.elapsed();
             processed += n as u64;
+            if let Some(recorder) = recorder.as_deref_mut() {
+                recorder.poll();
+            }
 
             let start = skip.min(n as u64) as usize;
             skip -= start as u64;
@@ -278,6 +321,12 @@ impl<'a> RenderRun<'a> {
             let block: Vec<&[f32]> =
                 self.outputs[first..first + self.output.channels].iter().map(|c| &c[start..n]).collect();
             sink.write_planar(&block)?;
+            for (port, tap) in &mut taps {
+                let first = port.first_channel;
+                let block: Vec<&[f32]> =
+                    self.outputs[first..first + port.channels].iter().map(|c| &c[start..n]).collect();
+                tap.write_planar(&block)?;
+            }
             self.stats.measure(&block);
             let done = watch.as_mut().is_some_and(|w| w.feed(written, &block));
             written += (n - start) as u64;
@@ -288,6 +337,9 @@ impl<'a> RenderRun<'a> {
         }
         progress.finish_and_clear();
         sink.finish()?;
+        for (_, tap) in taps {
+            tap.finish()?;
+        }
         Ok(written)
     }
 

@@ -46,6 +46,8 @@ pub struct RenderSummary {
     pub targets: Option<Targets>,
     /// The latest frame of every meter, by `node.meter` name.
     pub meters: Vec<(String, MeterFrame)>,
+    /// Every gain-reduction meter over time, when the request asked for it.
+    pub reduction: Vec<crate::render::ReductionTrack>,
 }
 
 impl RenderSummary {
@@ -185,6 +187,7 @@ mod tests {
             loudness: Loudness { integrated_lufs: Some(-14.04), true_peak_dbtp: Some(-1.0), sample_peak_dbfs: -1.2 },
             targets: None,
             meters: Vec::new(),
+            reduction: Vec::new(),
         };
         let mut text = Vec::new();
         s.print(&mut text).unwrap();
@@ -213,6 +216,7 @@ mod tests {
             loudness: Loudness { integrated_lufs: Some(-15.3), true_peak_dbtp: Some(-1.04), sample_peak_dbfs: -1.2 },
             targets: Some(Targets { integrated_lufs: Some(-14.0), lufs_tolerance_lu: 1.0, true_peak_dbtp: Some(-1.0) }),
             meters: Vec::new(),
+            reduction: Vec::new(),
         };
         let mut text = Vec::new();
         s.print(&mut text).unwrap();

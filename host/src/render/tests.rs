@@ -124,6 +124,8 @@ fn latency_is_trimmed_so_the_output_lines_up_with_the_input() {
         format: SampleFormat::Wav32F,
         tail_seconds: 5.0,
         duration_seconds: None,
+        taps: Vec::new(),
+        record_reduction: false,
     };
     let summary = render_with(&request, &registry).unwrap();
     assert_eq!((summary.latency_frames, summary.frames, summary.sample_rate), (LATENCY as u32, 1_000, 8_000));
