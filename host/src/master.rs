@@ -7,6 +7,8 @@ use crate::job_graph;
 use crate::qc::{self, LOUDNESS_TOLERANCE_LU};
 use crate::render::GraphSource;
 use crate::report_page::{self, ReportPage, Version};
+use crate::report_reduction;
+use crate::report_render::report_render;
 use anyhow::{Context, Result, bail};
 use serde_json::json;
 use std::io::Write;
@@ -65,6 +67,7 @@ pub fn run(args: MasterArgs) -> Result<()> {
         )?;
     }
     if let Some(dir) = &args.job.report {
+        let measured = report_render(&job, &outcome.final_sets, &[], work.path())?;
         let report = json!({
             "input": args.file.display().to_string(),
             "output": args.job.out.display().to_string(),
@@ -83,7 +86,7 @@ pub fn run(args: MasterArgs) -> Result<()> {
         qc::write_atomically(&path, serde_json::to_string_pretty(&report)?.as_bytes())?;
         let page = ReportPage {
             title: format!("mixgraph master: {}", args.file.display()),
-            facts: qc::facts(&preset_name, target_lufs, ceiling, Some(&before), &outcome),
+            facts: qc::facts(&preset_name, target_lufs, ceiling, Some(("input", &before)), &outcome),
             extra_table: None,
             versions: vec![
                 Version { label: "input", analysis: &before },
@@ -91,6 +94,9 @@ pub fn run(args: MasterArgs) -> Result<()> {
             ],
             target_lufs,
             masking: None,
+            reduction: report_reduction::by_node(&measured.reduction),
+            stems: Vec::new(),
+            duration_s: measured.duration_s,
         };
         report_page::write(dir, &page, &outcome)?;
         writeln!(stdout, "wrote     {} (and report.html with its pictures)", path.display())?;

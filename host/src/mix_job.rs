@@ -11,6 +11,9 @@
 //!    bus with glue compression; the mastering preset.
 //! 4. The quality-control loop renders and adjusts the final limiter until
 //!    the loudness and peak targets are met (see [`crate::qc`]).
+//! 5. With `--report`, one more render taps every stem after its chain and
+//!    the bus before mastering, and records the gain reduction over time;
+//!    the report shows each stem and the bus before and after.
 
 mod build;
 mod roles;
@@ -20,10 +23,12 @@ use crate::job_graph;
 use crate::master::{preset_source, preset_text};
 use crate::qc::{self, LOUDNESS_TOLERANCE_LU};
 use crate::report_page::{self, MaskingMap, ReportPage, Version, esc};
+use crate::report_reduction;
+use crate::report_render::report_render;
 use anyhow::{Context, Result, bail};
 use build::StemPlan;
 use mixgraph_analysis::masking::{MaskingPair, band_levels, masking};
-use mixgraph_analysis::{AnalysisOptions, detect_role};
+use mixgraph_analysis::{Analysis, AnalysisOptions, detect_role};
 use serde_json::json;
 use std::io::Write;
 
@@ -42,6 +47,7 @@ pub fn run(args: MixArgs) -> Result<()> {
     let mut stdout = std::io::stdout().lock();
     let mut stems: Vec<StemPlan> = Vec::new();
     let mut levels = Vec::new();
+    let mut before = Vec::new();
     let mut silent = Vec::new();
     for file in &args.stems {
         let audio = mixgraph_nodes::io::decode::decode_file(file)?;
@@ -71,6 +77,7 @@ pub fn run(args: MixArgs) -> Result<()> {
             cuts: Vec::new(),
             ducked_by: None,
         });
+        before.push(analysis);
     }
     if stems.is_empty() {
         bail!("no stem has any sound: nothing to mix");
@@ -122,10 +129,27 @@ pub fn run(args: MixArgs) -> Result<()> {
         )?;
     }
     if let Some(dir) = &job.report {
+        let mut taps: Vec<(String, String)> =
+            stems.iter().map(|s| (format!("stem_{}", s.id), format!("{}_trim.out", s.id))).collect();
+        taps.push(("mix_bus".into(), "bus_glue.out".into()));
+        let measured = report_render(&qc_job, &outcome.final_sets, &taps, work.path())?;
+        let (after_stems, bus) = measured.taps.split_at(stems.len());
+        let bus = &bus[0].1;
+        let stems_json: Vec<serde_json::Value> = stems
+            .iter()
+            .zip(before.iter().zip(after_stems))
+            .map(|(s, (b, (_, a)))| {
+                let mut v = serde_json::to_value(s).unwrap_or_default();
+                v["before"] = qc::metrics(b);
+                v["after"] = qc::metrics(a);
+                v
+            })
+            .collect();
         let named = |p: &MaskingPair| json!({"a": stems[p.a].id, "b": stems[p.b].id, "overall": p.overall, "worst_band_hz": p.worst_band_hz, "bands": p.bands});
         let report = json!({
-            "stems": stems,
+            "stems": stems_json,
             "silent": silent,
+            "mix_bus": qc::metrics(bus),
             "masking": pairs.iter().map(named).collect::<Vec<_>>(),
             "masking_band_edges_hz": mixgraph_analysis::masking::BARK_EDGES_HZ,
             "output": job.out.display().to_string(),
@@ -143,15 +167,24 @@ pub fn run(args: MixArgs) -> Result<()> {
         qc::write_atomically(&path, serde_json::to_string_pretty(&report)?.as_bytes())?;
         let page = ReportPage {
             title: format!("mixgraph mix: {} stems", stems.len()),
-            facts: qc::facts(&preset_name, target_lufs, ceiling, None, &outcome),
-            extra_table: Some(stems_table(&stems)),
-            versions: [Some(Version { label: "mix", analysis: &outcome.after })]
-                .into_iter()
-                .chain([matched.as_ref().map(|m| Version { label: "reference", analysis: &m.1 })])
-                .flatten()
-                .collect(),
+            facts: qc::facts(&preset_name, target_lufs, ceiling, Some(("mix bus", bus)), &outcome),
+            extra_table: Some(stems_table(&stems, &before, after_stems)),
+            versions: [
+                Some(Version { label: "mix bus", analysis: bus }),
+                Some(Version { label: "master", analysis: &outcome.after }),
+            ]
+            .into_iter()
+            .chain([matched.as_ref().map(|m| Version { label: "reference", analysis: &m.1 })])
+            .flatten()
+            .collect(),
             target_lufs,
             masking: Some(MaskingMap { ids: stems.iter().map(|s| s.id.clone()).collect(), pairs: &pairs }),
+            reduction: report_reduction::by_node(&measured.reduction),
+            stems: stems
+                .iter()
+                .map(|s| (s.id.clone(), vec![format!("{}_comp", s.id), format!("{}_duck", s.id)]))
+                .collect(),
+            duration_s: measured.duration_s,
         };
         report_page::write(dir, &page, &outcome)?;
         writeln!(stdout, "wrote     {} (and report.html with its pictures)", path.display())?;
@@ -159,22 +192,25 @@ pub fn run(args: MixArgs) -> Result<()> {
     qc::print_verdict(&outcome, &mut stdout)
 }
 
-/// The stems as an HTML table: role, loudness, trim, cuts, ducking.
-fn stems_table(stems: &[StemPlan]) -> String {
+/// The stems as an HTML table: role, loudness and true peak before and
+/// after their chains, trim, cuts, ducking.
+fn stems_table(stems: &[StemPlan], before: &[Analysis], after: &[(String, Analysis)]) -> String {
     let mut html = String::from(
-        "<table><tr><th>stem</th><th>role</th><th>loudness</th><th>trim</th><th>cuts</th><th>ducks under</th></tr>\n",
+        "<table><tr><th>stem</th><th>role</th><th>before</th><th>after its chain</th><th>trim</th><th>cuts</th><th>ducks under</th></tr>\n",
     );
-    for s in stems {
+    let level = |a: &Analysis| format!("{:.1} LUFS, {:.1} dBTP", a.loudness.integrated_lufs, a.loudness.true_peak_dbtp);
+    for (s, (b, (_, a))) in stems.iter().zip(before.iter().zip(after)) {
         let role = serde_json::to_string(&s.role.role).unwrap_or_default();
         let source = serde_json::to_string(&s.role.source).unwrap_or_default();
         let cuts: Vec<String> =
             s.cuts.iter().map(|c| format!("{:.1} dB at {:.0} Hz for {}", c.gain_db, c.hz, c.for_stem)).collect();
         html.push_str(&format!(
-            "<tr><td>{}</td><td>{} (from {})</td><td>{:.1} LUFS</td><td>{:+.1} dB</td><td>{}</td><td>{}</td></tr>\n",
+            "<tr><td>{}</td><td>{} (from {})</td><td>{}</td><td>{}</td><td>{:+.1} dB</td><td>{}</td><td>{}</td></tr>\n",
             esc(&s.id),
             role.trim_matches('"'),
             source.trim_matches('"'),
-            s.loudness_lufs,
+            level(b),
+            level(a),
             s.trim_db,
             esc(&cuts.join("; ")),
             esc(s.ducked_by.as_deref().unwrap_or(""))

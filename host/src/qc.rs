@@ -114,6 +114,8 @@ pub fn run_qc(job: &QcJob<'_>, stdout: &mut dyn Write) -> Result<QcOutcome> {
             format: job.format,
             tail_seconds: TAIL_SECONDS,
             duration_seconds: None,
+            taps: Vec::new(),
+            record_reduction: false,
         })?;
         let measured = measure(&pass_path)?;
         let pass = Pass {
@@ -279,7 +281,7 @@ pub fn facts(
     preset: &str,
     target_lufs: f64,
     ceiling: f64,
-    before: Option<&Analysis>,
+    before: Option<(&str, &Analysis)>,
     outcome: &QcOutcome,
 ) -> Vec<(String, String)> {
     let a = &outcome.after;
@@ -297,9 +299,9 @@ pub fn facts(
             ),
         ),
     ];
-    if let Some(b) = before {
+    if let Some((label, b)) = before {
         rows.push((
-            "before".into(),
+            format!("before ({label})"),
             format!(
                 "{:.1} LUFS, {:.2} dBTP, LRA {:.1} LU",
                 b.loudness.integrated_lufs, b.loudness.true_peak_dbtp, b.loudness.lra_lu

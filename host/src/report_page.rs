@@ -1,11 +1,14 @@
-//! The jobs' report pictures and HTML page: loudness over time and the
-//! long-term spectrum before and after, and (for a mix) the masking map,
-//! each as an SVG file beside `report.json`, and `report.html` showing
-//! them with the numbers.
+//! The jobs' report pictures and HTML page: loudness over time, the
+//! long-term spectrum before and after, gain reduction over time, and (for
+//! a mix) the masking map and each stem's gain reduction, each as an SVG
+//! and a PNG file beside `report.json`, and `report.html` showing them
+//! with the numbers.
 
 use crate::qc::{self, QcOutcome};
 use crate::report_plots::{LinePlot, Series, heat_map, line_plot};
-use anyhow::Result;
+use crate::report_png::svg_to_png;
+use crate::report_reduction::{self, NodeReduction};
+use anyhow::{Context, Result};
 use mixgraph_analysis::masking::{BARK_EDGES_HZ, MaskingPair};
 use mixgraph_analysis::{Analysis, CURVE_STEP_S, OCTAVE_CENTRES_HZ};
 use std::fmt::Write as _;
@@ -41,6 +44,13 @@ pub struct ReportPage<'a> {
     pub target_lufs: f64,
     /// The masking map of a mix.
     pub masking: Option<MaskingMap<'a>>,
+    /// Every dynamics node's gain reduction over time.
+    pub reduction: Vec<NodeReduction>,
+    /// The stems of a mix: id and the ids of its nodes (their reduction
+    /// goes into the per-stem heat map, the rest into the bus plot).
+    pub stems: Vec<(String, Vec<String>)>,
+    /// Length of the output, seconds.
+    pub duration_s: f64,
 }
 
 /// Writes the SVG pictures and `report.html` of `page` into `dir`.
@@ -116,8 +126,23 @@ pub fn write(dir: &Path, page: &ReportPage<'_>, outcome: &QcOutcome) -> Result<(
             &columns,
             &values,
             "critical band from, Hz",
+            &|v| format!("{:.0} %", 100.0 * v),
         );
         figures.push(("masking.svg", "Where stems compete (within 6 dB in the same critical band): the job cuts the less important stem where this is dark.".into(), svg));
+    }
+    let in_stem = |node: &str| page.stems.iter().any(|(_, ids)| ids.iter().any(|id| id == node));
+    let bus: Vec<NodeReduction> = page.reduction.iter().filter(|n| !in_stem(&n.node)).cloned().collect();
+    let bus_title =
+        if page.stems.is_empty() { "Gain reduction over time" } else { "Gain reduction on the bus and master" };
+    if let Some((caption, svg)) = report_reduction::line_figure(bus_title, &bus) {
+        figures.push(("reduction.svg", caption, svg));
+    }
+    if let Some(svg) = report_reduction::stem_heat_map(&page.stems, &page.reduction, page.duration_s) {
+        figures.push((
+            "reduction_stems.svg",
+            "How hard each stem's compressor and ducking work: the deepest reduction in each span of time.".into(),
+            svg,
+        ));
     }
     let mut html = String::new();
     let _ = write!(
@@ -134,7 +159,9 @@ pub fn write(dir: &Path, page: &ReportPage<'_>, outcome: &QcOutcome) -> Result<(
     }
     for (file, caption, svg) in &figures {
         qc::write_atomically(&dir.join(file), svg.as_bytes())?;
-        let _ = writeln!(html, "<figure>{svg}<figcaption>{} ({file})</figcaption></figure>", esc(caption));
+        let png = file.replace(".svg", ".png");
+        qc::write_atomically(&dir.join(&png), &svg_to_png(svg).with_context(|| format!("picture {file}"))?)?;
+        let _ = writeln!(html, "<figure>{svg}<figcaption>{} ({file}, {png})</figcaption></figure>", esc(caption));
     }
     html.push_str("<p>All numbers are in report.json.</p></body></html>\n");
     qc::write_atomically(&dir.join("report.html"), html.as_bytes())

@@ -159,8 +159,16 @@ pub fn line_plot(plot: &LinePlot) -> String {
     s
 }
 
-/// A heat map of `values` (0..1) with `rows` × `columns` labels.
-pub fn heat_map(title: &str, rows: &[String], columns: &[String], values: &[Vec<f64>], x_label: &str) -> String {
+/// A heat map of `values` (0..1) with `rows` × `columns` labels; each
+/// cell's tooltip shows `cell_text` of its value.
+pub fn heat_map(
+    title: &str,
+    rows: &[String],
+    columns: &[String],
+    values: &[Vec<f64>],
+    x_label: &str,
+    cell_text: &dyn Fn(f64) -> String,
+) -> String {
     let left = 150.0;
     let cell_w = (WIDTH - left - RIGHT) / columns.len().max(1) as f64;
     let cell_h = 22.0;
@@ -176,12 +184,12 @@ pub fn heat_map(title: &str, rows: &[String], columns: &[String], values: &[Vec<
             let (g, b) = ((255.0 * (1.0 - 0.85 * t)) as u8, (255.0 * (1.0 - 0.9 * t)) as u8);
             let _ = writeln!(
                 s,
-                r##"<rect x="{:.1}" y="{y:.1}" width="{:.1}" height="{cell_h}" fill="rgb(255,{g},{b})" stroke="#fff"><title>{} {}: {:.0} %</title></rect>"##,
+                r##"<rect x="{:.1}" y="{y:.1}" width="{:.1}" height="{cell_h}" fill="rgb(255,{g},{b})" stroke="#fff"><title>{} {}: {}</title></rect>"##,
                 left + cell_w * c as f64,
                 cell_w,
                 esc(label),
                 esc(&columns[c]),
-                100.0 * v
+                esc(&cell_text(*v))
             );
         }
     }

@@ -41,11 +41,15 @@ fn mastering_the_demo_meets_its_targets_and_the_saved_graph_renders_the_same_bit
     assert_eq!(json["after"]["spectrum"]["octave_db"].as_array().unwrap().len(), 10);
     // The page shows the pictures, which are also files of their own.
     let html = std::fs::read_to_string(report.join("report.html")).unwrap();
-    for picture in ["loudness.svg", "spectrum.svg", "passes.svg"] {
+    for picture in ["loudness.svg", "spectrum.svg", "passes.svg", "reduction.svg"] {
         let svg = std::fs::read_to_string(report.join(picture)).unwrap();
         assert!(svg.starts_with("<svg") && svg.matches("<path").count() >= 1, "{picture}");
         assert!(html.contains(picture), "report.html shows {picture}");
+        assert_png_picture(&report, &picture.replace(".svg", ".png"), 1440);
     }
+    // The limiter works on the demo: its line is in the gain-reduction picture.
+    let reduction = std::fs::read_to_string(report.join("reduction.svg")).unwrap();
+    assert!(reduction.contains(">limiter (max "), "{reduction}");
     assert!(html.contains("-14.0 LUFS"), "the target is on the page");
     // Nothing but what was asked for is left in the directory.
     let mut names: Vec<String> =

@@ -64,6 +64,24 @@ fn the_demo_stems_come_out_mixed_mastered_and_reproducible() {
     assert_eq!(masking.matches("<rect").count(), 6 * 24, "one cell per pair and critical band");
     let html = std::fs::read_to_string(report.join("report.html")).unwrap();
     assert!(html.contains("masking.svg") && html.contains("<td>bass</td>"), "the stems table and the map");
+
+    // Each stem before and after its chain, measured from a tap of the
+    // report's render: the lead is trimmed to its place (-20 LUFS), the bass
+    // is ducked under the drums and sits lower than its trim alone.
+    let lufs_of = |v: &serde_json::Value| v["integrated_lufs"].as_f64().unwrap();
+    let stem = |i: usize| &json["stems"][i];
+    assert!((lufs_of(&stem(3)["after"]) + 20.0).abs() < 1.0, "lead after: {}", lufs_of(&stem(3)["after"]));
+    let bass_trimmed = lufs_of(&stem(1)["before"]) + stem(1)["trim_db"].as_f64().unwrap();
+    assert!(lufs_of(&stem(1)["after"]) < bass_trimmed - 0.5, "the bass's compressor and ducking take some level");
+    // The bus before mastering is the mix of the stems: louder than any of them, quieter than the master.
+    let bus = lufs_of(&json["mix_bus"]);
+    assert!((0..4).all(|i| lufs_of(&stem(i)["after"]) < bus) && bus < lufs - 2.0, "bus {bus} LUFS");
+    for picture in ["loudness", "spectrum", "passes", "masking", "reduction", "reduction_stems"] {
+        assert!(html.contains(&format!("{picture}.png")), "report.html names {picture}.png");
+        assert_png_picture(&report, &format!("{picture}.png"), 1440);
+    }
+    let stems_reduction = std::fs::read_to_string(report.join("reduction_stems.svg")).unwrap();
+    assert!(stems_reduction.contains(">bass<") && stems_reduction.contains(">lead<"), "a row per stem");
 }
 
 #[test]

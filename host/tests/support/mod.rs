@@ -108,3 +108,13 @@ pub fn measured(path: &Path) -> (f64, f64, usize) {
 pub fn demo_stems(dir: &Path) -> Vec<std::path::PathBuf> {
     ["drums", "bass", "chords", "lead"].iter().map(|n| dir.join("stems").join(format!("{n}.wav"))).collect()
 }
+
+/// Asserts that `dir/name` is a PNG of `width` pixels with more than a
+/// blank page on it (at least 1 % of its pixels not white).
+pub fn assert_png_picture(dir: &Path, name: &str, width: u32) {
+    let bytes = std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let pixmap = resvg::tiny_skia::Pixmap::decode_png(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+    assert_eq!(pixmap.width(), width, "{name}");
+    let inked = pixmap.pixels().iter().filter(|p| p.red() < 200 || p.green() < 200 || p.blue() < 200).count();
+    assert!(inked * 100 > pixmap.pixels().len(), "{name} is nearly blank ({inked} pixels drawn)");
+}
