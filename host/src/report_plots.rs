@@ -160,7 +160,9 @@ pub fn line_plot(plot: &LinePlot) -> String {
 }
 
 /// A heat map of `values` (0..1) with `rows` × `columns` labels; each
-/// cell's tooltip shows `cell_text` of its value.
+/// cell's tooltip shows `cell_text` of its value, and cells wide enough also
+/// print its leading number (the text up to the first space) so that the
+/// PNG carries the values too.
 pub fn heat_map(
     title: &str,
     rows: &[String],
@@ -191,6 +193,19 @@ pub fn heat_map(
                 esc(&columns[c]),
                 esc(&cell_text(*v))
             );
+            let text = cell_text(*v);
+            let number = text.split(' ').next().unwrap_or_default();
+            // About 5.5 px per character at font-size 10.
+            if t >= 0.05 && number.len() as f64 * 5.5 + 4.0 <= cell_w {
+                let ink = if t > 0.55 { "#fff" } else { "#333" };
+                let _ = writeln!(
+                    s,
+                    r#"<text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="10" fill="{ink}">{}</text>"#,
+                    left + cell_w * (c as f64 + 0.5),
+                    y + 15.0,
+                    esc(number)
+                );
+            }
         }
     }
     let bottom = TOP + cell_h * rows.len() as f64;
