@@ -171,12 +171,12 @@ impl Executor {
     }
 
     fn receive_swap(&mut self) {
-        if let Some(garbage) = self.pending_garbage.take() {
-            if let Err(rtrb::PushError::Full(garbage)) = self.garbage_out.push(garbage) {
-                // Keep it until the control thread makes room; take no new edit meanwhile.
-                self.pending_garbage = Some(garbage);
-                return;
-            }
+        if let Some(garbage) = self.pending_garbage.take()
+            && let Err(rtrb::PushError::Full(garbage)) = self.garbage_out.push(garbage)
+        {
+            // Keep it until the control thread makes room; take no new edit meanwhile.
+            self.pending_garbage = Some(garbage);
+            return;
         }
         let mut swap = match self.held.take() {
             Some(swap) => swap,

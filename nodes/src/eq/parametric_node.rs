@@ -372,10 +372,11 @@ impl Processor for ParametricEqProcessor {
             let index = e.index.0 as usize;
             if index == OUTPUT_GAIN {
                 self.output_gain.set_target(e.value);
-            } else if let Some(band) = self.bands.get_mut(index / PER_BAND) {
-                if band.apply(index % PER_BAND, e.value) && band.on {
-                    band.redesign(sr);
-                }
+            } else if let Some(band) = self.bands.get_mut(index / PER_BAND)
+                && band.apply(index % PER_BAND, e.value)
+                && band.on
+            {
+                band.redesign(sr);
             }
         }
         // A band switched on in this block starts at its settings, not gliding
