@@ -33,7 +33,7 @@ pub use key::{Key, Mode, camelot, detect_key, key_name};
 pub use levels::ChannelLevels;
 pub use loudness::{CURVE_STEP_S, Loudness};
 pub use roles::{Role, RoleGuess, RoleSource, detect_role, role_from_audio, role_from_name};
-pub use spectrum::{OCTAVE_CENTRES_HZ, SpectralBalance};
+pub use spectrum::{OCTAVE_CENTRES_HZ, SpectralBalance, smoothed_levels_db};
 pub use stereo::StereoImage;
 pub use structure::{SectionLabel, Segment, detect_structure};
 pub use tempo::{BEATS_PER_BAR, DEFAULT_MIN_BPM, MIN_BPM_LIMITS, Tempo, detect_tempo};

@@ -5,6 +5,9 @@ pub mod biquad;
 mod biquad_node;
 pub mod linear_phase;
 mod linear_phase_node;
+pub mod match_curve;
+mod match_node;
+mod mid_side_fir;
 pub mod parametric;
 mod parametric_node;
 mod stereo_cascade;
@@ -20,6 +23,7 @@ pub fn node_types() -> Vec<NodeType> {
         biquad_node::node_type(),
         parametric_node::node_type(),
         linear_phase_node::node_type(),
+        match_node::node_type(),
         tilt_node::node_type(),
         air_node::node_type(),
     ]

@@ -22,7 +22,7 @@
 //! * CPU cost is bursty: the convolution runs once per `N` frames, in the
 //!   host block that completes an internal block.
 
-use super::linear_phase::LinearPhaseFir;
+use super::mid_side_fir::{MidSideFir, Part};
 use super::parametric::{BandDesign, BandSettings, BandType, Placement, Slope};
 use super::parametric_node::{BANDS, ParametricEqNode};
 use mixgraph_graph::{
@@ -74,29 +74,23 @@ fn indices(info: &NodeInfo) -> Result<([BandIndices; BANDS], usize), NodeError> 
 }
 
 struct LinearPhaseEqProcessor {
-    /// The mid FIR (a mono node's only one), and the side FIR.
-    fir: LinearPhaseFir,
-    /// The side FIR: present on a stereo node only.
-    side: Option<LinearPhaseFir>,
-    /// Mid and side input of the current stretch, and their filtered output.
-    mid_in: Vec<f32>,
-    side_in: Vec<f32>,
-    mid_out: Vec<f32>,
-    side_out: Vec<f32>,
+    firs: MidSideFir,
     params: Vec<f32>,
     bands: [BandIndices; BANDS],
     output_gain: usize,
     sample_rate: f64,
-    stale: bool,
+    /// The active bands' designs (the first `active`) and the output gain,
+    /// updated when parameters change.
+    designs: [(BandDesign, Placement); BANDS],
+    active: usize,
+    gain: f64,
 }
 
 impl LinearPhaseEqProcessor {
-    /// Samples the minimum-phase design's magnitude on the FIR grid and
-    /// rebuilds the FIRs (mid and side). No allocation.
-    fn redesign(&mut self, crossfade: bool) {
+    /// Designs every active band from the parameters. No allocation.
+    fn update_designs(&mut self) {
         let sr = self.sample_rate;
-        let mut designs = [(BandDesign::default(), Placement::Stereo); BANDS];
-        let mut active = 0;
+        self.active = 0;
         for idx in &self.bands {
             if param(&self.params, idx[0]) >= 0.5 {
                 let settings = BandSettings {
@@ -106,64 +100,27 @@ impl LinearPhaseEqProcessor {
                     q: f64::from(param(&self.params, idx[4])),
                     slope: Slope::from_index(param(&self.params, idx[5])),
                 };
-                let placement = if self.side.is_some() {
+                let placement = if self.firs.is_stereo() {
                     Placement::from_index(param(&self.params, idx[6]))
                 } else {
                     Placement::Stereo
                 };
-                designs[active] = (BandDesign::design(&settings, sr), placement);
-                active += 1;
+                self.designs[self.active] = (BandDesign::design(&settings, sr), placement);
+                self.active += 1;
             }
         }
-        let gain = 10f64.powf(f64::from(param(&self.params, self.output_gain)) / 20.0);
-        let designs = &designs[..active];
-        let side = self.side.as_mut().map(|fir| (fir, Placement::Mid));
-        for (fir, skip) in std::iter::once((&mut self.fir, Placement::Side)).chain(side) {
-            let n = fir.len();
-            for (k, m) in fir.magnitudes_mut().iter_mut().enumerate() {
-                let hz = k as f64 * sr / n as f64;
-                let mag = designs.iter().filter(|(_, p)| *p != skip).fold(gain, |acc, (d, _)| {
-                    let (re, im) = d.response(sr, hz);
-                    acc * re.hypot(im)
-                });
-                *m = mag as f32;
-            }
-            fir.rebuild(crossfade);
-        }
-        self.stale = false;
+        self.gain = 10f64.powf(f64::from(param(&self.params, self.output_gain)) / 20.0);
     }
+}
 
-    /// Filters `len` frames from `pos` through the mid and side FIRs.
-    fn exchange_mid_side(&mut self, io: &mut ProcBuffers<'_, '_>, pos: usize, len: usize) {
-        let input = |ch: usize| io.inputs.get(ch).and_then(|c| c.get(pos..pos + len)).unwrap_or(&[]);
-        let (left, right) = (input(0), input(1));
-        let (Some(mid), Some(side)) = (self.mid_in.get_mut(..len), self.side_in.get_mut(..len)) else { return };
-        for (i, (m, s)) in mid.iter_mut().zip(side.iter_mut()).enumerate() {
-            let (l, r) = (left.get(i).copied().unwrap_or(0.0), right.get(i).copied().unwrap_or(0.0));
-            // Non-finite input would poison both channels through M/S: read it as 0.
-            let (l, r) = (if l.is_finite() { l } else { 0.0 }, if r.is_finite() { r } else { 0.0 });
-            *m = 0.5 * (l + r);
-            *s = 0.5 * (l - r);
-        }
-        let (Some(mid_out), Some(side_out), Some(side_fir)) =
-            (self.mid_out.get_mut(..len), self.side_out.get_mut(..len), self.side.as_mut())
-        else {
-            return;
-        };
-        self.fir.exchange(0, mid, mid_out);
-        side_fir.exchange(0, side, side_out);
-        let (first, rest) = io.outputs.split_at_mut(1.min(io.outputs.len()));
-        if let Some(l) = first.first_mut().and_then(|c| c.get_mut(pos..pos + len)) {
-            for (y, (m, s)) in l.iter_mut().zip(mid_out.iter().zip(side_out.iter())) {
-                *y = crate::common::flush(m + s);
-            }
-        }
-        if let Some(r) = rest.first_mut().and_then(|c| c.get_mut(pos..pos + len)) {
-            for (y, (m, s)) in r.iter_mut().zip(mid_out.iter().zip(side_out.iter())) {
-                *y = crate::common::flush(m - s);
-            }
-        }
-    }
+/// The magnitude of the minimum-phase design for one part: the output gain
+/// times every band that applies to it.
+fn magnitude(designs: &[(BandDesign, Placement)], gain: f64, sr: f64, part: Part, hz: f64) -> f64 {
+    let skip = if part == Part::Mid { Placement::Side } else { Placement::Mid };
+    designs.iter().filter(|(_, p)| *p != skip).fold(gain, |acc, (d, _)| {
+        let (re, im) = d.response(sr, hz);
+        acc * re.hypot(im)
+    })
 }
 
 impl Node for LinearPhaseEqNode {
@@ -175,24 +132,21 @@ impl Node for LinearPhaseEqNode {
 
     fn prepare(&self, ctx: &PrepareContext<'_>) -> Result<Prepared, NodeError> {
         let (bands, output_gain) = indices(&self.info())?;
-        let stereo = self.channels > 1;
-        // Mid/side scratch, used on a stereo node only.
-        let scratch = || vec![0.0f32; if stereo { self.fir_length } else { 0 }];
+        let sample_rate = ctx.stream.sample_rate;
         let mut processor = LinearPhaseEqProcessor {
-            fir: LinearPhaseFir::new(self.fir_length, 1),
-            side: stereo.then(|| LinearPhaseFir::new(self.fir_length, 1)),
-            mid_in: scratch(),
-            side_in: scratch(),
-            mid_out: scratch(),
-            side_out: scratch(),
+            firs: MidSideFir::new(self.fir_length, self.channels > 1, sample_rate),
             params: ctx.params.to_vec(),
             bands,
             output_gain,
-            sample_rate: ctx.stream.sample_rate,
-            stale: false,
+            sample_rate,
+            designs: [(BandDesign::default(), Placement::Stereo); BANDS],
+            active: 0,
+            gain: 1.0,
         };
-        processor.redesign(false);
-        let latency = processor.fir.latency() as u32;
+        processor.update_designs();
+        let (designs, gain) = (&processor.designs[..processor.active], processor.gain);
+        processor.firs.redesign(false, &mut |part, hz| magnitude(designs, gain, sample_rate, part, hz));
+        let latency = processor.firs.latency() as u32;
         let tail = latency + (self.fir_length / 2) as u32;
         Ok(Prepared::new(processor).latency(latency).tail(tail))
     }
@@ -215,50 +169,27 @@ impl Node for LinearPhaseEqNode {
 
 impl Processor for LinearPhaseEqProcessor {
     fn process(&mut self, info: &ProcInfo, mut io: ProcBuffers<'_, '_>, params: ParamEvents<'_>) -> ProcessStatus {
+        let mut changed = false;
         for e in params.iter() {
             if let Some(p) = self.params.get_mut(e.index.0 as usize)
                 && *p != e.value
             {
                 *p = e.value;
-                self.stale = true;
+                changed = true;
             }
         }
-        let frames = info.frames;
-        let mut pos = 0;
-        while pos < frames {
-            let len = self.fir.remaining().min(frames - pos);
-            if self.side.is_some() {
-                self.exchange_mid_side(&mut io, pos, len);
-            } else {
-                let input = io.inputs.first().and_then(|c| c.get(pos..pos + len));
-                if let Some(output) = io.outputs.get_mut(0).and_then(|c| c.get_mut(pos..pos + len)) {
-                    match input {
-                        Some(input) => self.fir.exchange(0, input, output),
-                        None => output.fill(0.0),
-                    }
-                }
-            }
-            if self.fir.remaining() == len && self.stale {
-                // The block completes now: convolve it with the new design.
-                self.redesign(true);
-            }
-            self.fir.advance(len);
-            if let Some(side) = &mut self.side {
-                side.advance(len);
-            }
-            pos += len;
+        if changed {
+            self.update_designs();
+            self.firs.mark_stale();
         }
+        let (designs, gain, sr) = (&self.designs[..self.active], self.gain, self.sample_rate);
+        self.firs.process(&mut io, info.frames, &mut |part, hz| magnitude(designs, gain, sr, part, hz));
         ProcessStatus::Modified
     }
 
     fn reset(&mut self) {
-        self.fir.reset();
-        if let Some(side) = &mut self.side {
-            side.reset();
-        }
-        if self.stale {
-            self.redesign(false);
-        }
+        let (designs, gain, sr) = (&self.designs[..self.active], self.gain, self.sample_rate);
+        self.firs.reset(&mut |part, hz| magnitude(designs, gain, sr, part, hz));
     }
 }
 
