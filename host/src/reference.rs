@@ -3,23 +3,25 @@
 //! nodes the user can see and edit in the saved graph.
 //!
 //! The job renders its graph once as it is (a probe), and compares the
-//! probe's long-term octave balance with the reference's, for the mid
-//! `(L + R)/2` and the side `(L − R)/2` each (shares of their own total
-//! power, so level does not count). Three nodes go in before the mastering
-//! chain: a linear-phase EQ on the mid and one on the side (a low shelf for
-//! the 31.5 and 63 Hz octaves, one-octave bells from 125 Hz to 4 kHz, a
-//! high shelf for 8 and 16 kHz, each at [`MATCH_AMOUNT`] of the measured
-//! difference, within ±[`MAX_MATCH_DB`]), and a width stage for the ratio
-//! of side to mid. The reference's integrated loudness becomes the target
-//! unless `--target-lufs` is given. Comparing the rendered probe, not the
-//! input, makes the match end to end: what the chain already does to the
-//! balance is not corrected twice.
+//! probe's long-term spectrum with the reference's, for the mid `(L + R)/2`
+//! and the side `(L − R)/2` each: the power density smoothed over a third
+//! of an octave around each ISO third octave from 25 Hz to 20 kHz, relative
+//! to the signal's own mean density, so level does not count. The
+//! difference, at [`MATCH_AMOUNT`], smoothed once more across neighbouring
+//! bands, centred on the midrange and limited to ±[`MAX_MATCH_DB`], becomes
+//! the band gains of one `eq.match` node (a linear-phase FIR by FFT through
+//! a smooth curve, mid and side separately), followed by a width stage for
+//! the ratio of side to mid. The reference's integrated loudness becomes the
+//! target unless `--target-lufs` is given. Comparing the rendered probe, not
+//! the input, makes the match end to end: what the chain already does to
+//! the balance is not corrected twice.
 
 use crate::cli::InputSpec;
 use crate::render::{self, GraphSource, RenderRequest};
 use crate::wav_out::SampleFormat;
 use anyhow::{Context, Result};
-use mixgraph_analysis::{Analysis, SpectralBalance};
+use mixgraph_analysis::Analysis;
+use mixgraph_nodes::eq::match_curve::{self, BANDS};
 use serde_json::{Map, Value, json};
 use std::io::Write;
 use std::path::Path;
@@ -28,20 +30,21 @@ use std::path::Path;
 pub const MATCH_AMOUNT: f64 = 0.75;
 /// Largest correction per band, dB.
 pub const MAX_MATCH_DB: f64 = 6.0;
-/// Centres of the bells (the octaves between the shelves), Hz.
-const BELLS_HZ: [f64; 6] = [125.0, 250.0, 500.0, 1000.0, 2000.0, 4000.0];
-/// Octave shares below this count as this, dB (empty octaves).
+/// Bands whose mean difference is taken out (200 Hz … 5 kHz): the match
+/// shapes the balance around the midrange and leaves level to the QC loop.
+const CENTRE_BANDS: std::ops::RangeInclusive<usize> = 9..=23;
+/// Band levels below this count as this, dB (empty bands).
 const SHARE_FLOOR_DB: f64 = -60.0;
 /// Side this far under the mid is no stereo image to match, dB.
 const NO_SIDE_DB: f64 = -30.0;
 
-/// A long-term balance: octave shares of the mid and the side, and how
-/// loud the side is against the mid.
+/// A long-term balance: third-octave levels of the mid and the side, and
+/// how loud the side is against the mid.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Balance {
-    /// Mid octave shares, dB.
+    /// Mid levels per band of [`match_curve`], dB re the mean density.
     pub mid_db: Vec<f64>,
-    /// Side octave shares, dB.
+    /// Side levels, likewise.
     pub side_db: Vec<f64>,
     /// Side power over mid power, dB.
     pub side_to_mid_db: f64,
@@ -57,8 +60,14 @@ pub fn balance(channels: &[Vec<f32>], sample_rate: u32) -> Balance {
     };
     let power = |x: &[f32]| x.iter().map(|v| f64::from(*v) * f64::from(*v)).sum::<f64>();
     let side_to_mid_db = 10.0 * ((power(&side) + 1e-20) / (power(&mid) + 1e-20)).log10();
-    let shares = |x: &[f32]| SpectralBalance::measure(x, sr).octave_db.iter().map(|d| d.max(SHARE_FLOOR_DB)).collect();
-    Balance { mid_db: shares(&mid), side_db: shares(&side), side_to_mid_db }
+    let centres: Vec<f64> = (0..BANDS).map(match_curve::centre_hz).collect();
+    let levels = |x: &[f32]| {
+        mixgraph_analysis::smoothed_levels_db(x, sr, &centres, 1.0 / 3.0)
+            .into_iter()
+            .map(|d| d.max(SHARE_FLOOR_DB))
+            .collect()
+    };
+    Balance { mid_db: levels(&mid), side_db: levels(&side), side_to_mid_db }
 }
 
 /// What matching changes.
@@ -66,20 +75,34 @@ pub fn balance(channels: &[Vec<f32>], sample_rate: u32) -> Balance {
 pub struct Match {
     /// The reference's integrated loudness, LUFS.
     pub reference_lufs: f64,
-    /// Mid EQ gains: low shelf, six bells, high shelf, dB.
-    pub mid_db: [f64; 8],
+    /// Mid EQ gains per band of [`match_curve`], dB.
+    pub mid_db: [f64; BANDS],
     /// Side EQ gains, likewise (zeros when either has no side).
-    pub side_db: [f64; 8],
+    pub side_db: [f64; BANDS],
     /// Width factor for `space.stereo`.
     pub width: f64,
 }
 
-/// The eight band gains taking `from` toward `to` (octave shares, dB).
-fn gains(to: &[f64], from: &[f64]) -> [f64; 8] {
-    let d: Vec<f64> = to.iter().zip(from).map(|(t, f)| t - f).collect();
-    let at = |i: usize| d.get(i).copied().unwrap_or(0.0);
-    let raw = [0.5 * (at(0) + at(1)), at(2), at(3), at(4), at(5), at(6), at(7), 0.5 * (at(8) + at(9))];
-    raw.map(|g| ((g * MATCH_AMOUNT).clamp(-MAX_MATCH_DB, MAX_MATCH_DB) * 100.0).round() / 100.0)
+/// The band gains taking `from` toward `to` (band levels, dB).
+fn gains(to: &[f64], from: &[f64]) -> [f64; BANDS] {
+    let d: [f64; BANDS] =
+        std::array::from_fn(|i| to.get(i).copied().unwrap_or(0.0) - from.get(i).copied().unwrap_or(0.0));
+    // One more [1 2 1]/4 pass across bands: no single-band spikes.
+    let smooth: [f64; BANDS] = std::array::from_fn(|i| {
+        let at = |j: usize| d[j.min(BANDS - 1)];
+        0.25 * at(i.saturating_sub(1)) + 0.5 * at(i) + 0.25 * at(i + 1)
+    });
+    let centre = smooth[CENTRE_BANDS].iter().sum::<f64>() / CENTRE_BANDS.count() as f64;
+    let mut g = smooth.map(|v| ((v - centre) * MATCH_AMOUNT).clamp(-MAX_MATCH_DB, MAX_MATCH_DB));
+    // The outer bands boost no more than their inner neighbour: a reference
+    // encoded with a low-pass or without sub would otherwise ask for a boost
+    // of nothing but noise.
+    for (edge, inner) in [(0, 1), (BANDS - 2, BANDS - 3), (BANDS - 1, BANDS - 2)] {
+        if g[edge] > g[inner].max(0.0) {
+            g[edge] = g[inner].max(0.0);
+        }
+    }
+    g.map(|v| (v * 100.0).round() / 100.0)
 }
 
 /// The match from the probe's balance to the reference's.
@@ -90,50 +113,32 @@ pub fn plan(reference: &Balance, probe: &Balance, reference_lufs: f64) -> Match 
     Match {
         reference_lufs,
         mid_db: gains(&reference.mid_db, &probe.mid_db),
-        side_db: if stereo { gains(&reference.side_db, &probe.side_db) } else { [0.0; 8] },
+        side_db: if stereo { gains(&reference.side_db, &probe.side_db) } else { [0.0; BANDS] },
         width: (width * 1000.0).round() / 1000.0,
     }
 }
 
-/// Adds the matching nodes (`ref_mid`, `ref_side`, `ref_width`) to the
-/// graph file `graph` right after the output port `after` ("in.out").
+/// Adds the matching nodes (`ref_eq`, an `eq.match`, and `ref_width`) to
+/// the graph file `graph` right after the output port `after` ("in.out").
 pub fn insert(graph: &mut Value, after: &str, m: &Match) {
-    let eq = |id: &str, placement: &str, g: &[f64; 8]| {
-        let mut p = Map::new();
-        let shapes: [(&str, f64, f64); 8] = [
-            ("low_shelf", 90.0, 0.7),
-            ("bell", BELLS_HZ[0], 1.41),
-            ("bell", BELLS_HZ[1], 1.41),
-            ("bell", BELLS_HZ[2], 1.41),
-            ("bell", BELLS_HZ[3], 1.41),
-            ("bell", BELLS_HZ[4], 1.41),
-            ("bell", BELLS_HZ[5], 1.41),
-            ("high_shelf", 6000.0, 0.7),
-        ];
-        for (i, ((kind, hz, q), gain)) in shapes.iter().zip(g).enumerate() {
-            let n = i + 1;
-            p.insert(format!("band{n}_on"), Value::Bool(gain.abs() >= 0.05));
-            p.insert(format!("band{n}_type"), Value::from(*kind));
-            p.insert(format!("band{n}_freq_hz"), Value::from(*hz));
-            p.insert(format!("band{n}_gain_db"), Value::from(*gain));
-            p.insert(format!("band{n}_q"), Value::from(*q));
-            p.insert(format!("band{n}_placement"), Value::from(placement));
+    let mut params = Map::new();
+    for (part, gains) in [("mid", &m.mid_db), ("side", &m.side_db)] {
+        for (b, g) in gains.iter().enumerate() {
+            params.insert(match_curve::param_id(part, b), Value::from(*g));
         }
-        json!({"id": id, "type": "eq.linear_phase", "params": p})
-    };
+    }
     if let Some(edges) = graph["edges"].as_array_mut() {
         for e in edges.iter_mut() {
             if e["from"] == after {
                 e["from"] = Value::from("ref_width.out");
             }
         }
-        for (from, to) in [(after, "ref_mid.in"), ("ref_mid.out", "ref_side.in"), ("ref_side.out", "ref_width.in")] {
+        for (from, to) in [(after, "ref_eq.in"), ("ref_eq.out", "ref_width.in")] {
             edges.push(json!({"from": from, "to": to}));
         }
     }
     if let Some(nodes) = graph["nodes"].as_array_mut() {
-        nodes.push(eq("ref_mid", "mid", &m.mid_db));
-        nodes.push(eq("ref_side", "side", &m.side_db));
+        nodes.push(json!({"id": "ref_eq", "type": "eq.match", "params": params}));
         nodes.push(json!({"id": "ref_width", "type": "space.stereo", "params": {"width": m.width}}));
     }
 }
@@ -183,15 +188,12 @@ pub fn match_reference(
 /// # Errors
 /// When `out` cannot be written.
 pub fn describe(m: &Match, reference: &Path, out: &mut dyn Write) -> Result<()> {
-    let list = |g: &[f64; 8]| g.iter().map(|v| format!("{v:+.1}")).collect::<Vec<_>>().join(" ");
     writeln!(out, "reference {}: {:.1} LUFS", reference.display(), m.reference_lufs)?;
-    writeln!(
-        out,
-        "matching  mid EQ [{}] dB, side EQ [{}] dB (shelf 90 Hz, bells 125 Hz-4 kHz, shelf 6 kHz), width x{:.2}",
-        list(&m.mid_db),
-        list(&m.side_db),
-        m.width
-    )?;
+    for (part, gains) in [("mid", &m.mid_db), ("side", &m.side_db)] {
+        let list: Vec<String> = gains.iter().map(|v| format!("{v:+.1}")).collect();
+        writeln!(out, "matching  {part} EQ, third octaves 25 Hz-20 kHz: {} dB", list.join(" "))?;
+    }
+    writeln!(out, "matching  width x{:.2}", m.width)?;
     Ok(())
 }
 
@@ -200,16 +202,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn gains_follow_the_difference_partly_and_within_limits() {
-        let flat = vec![-10.0; 10];
+    fn gains_follow_the_difference_partly_smoothly_and_within_limits() {
+        let flat = vec![-10.0; BANDS];
         let mut bright = flat.clone();
-        bright[8] = -4.0;
-        bright[9] = -2.0;
-        bright[4] = -30.0;
+        // +8 dB from 5 kHz up, a deep hole at 500 Hz, nothing at 20 kHz.
+        for v in &mut bright[23..29] {
+            *v = -2.0;
+        }
+        bright[29] = -60.0;
+        bright[13] = -40.0;
         let g = gains(&bright, &flat);
-        assert_eq!(g[7], 5.25, "high shelf: 0.75 × mean(6, 8)");
-        assert_eq!(g[3], -6.0, "bell at 500 Hz: 0.75 × −20, clamped");
-        assert_eq!(g[0], 0.0);
+        // The hole is spread over its neighbours (−15 at the band, −7.5 beside it),
+        // centred (the mean over 200 Hz-5 kHz is −1.47) and scaled by 0.75:
+        // clamped at the band, (−7.5 + 1.47) × 0.75 beside it.
+        assert_eq!((g[13], g[12], g[14]), (-6.0, -4.53, -4.53));
+        assert!(g[25] > 5.0 && g[25] <= MAX_MATCH_DB, "{g:?}");
+        assert!(g[28] <= g[27] && g[29] <= 0.0, "no boost of what the reference lacks: {g:?}");
+        // The midrange is centred: the mean over 200 Hz-5 kHz before limits is 0.
+        let unclamped = gains(&flat.iter().map(|v| v + 1.0).collect::<Vec<_>>(), &flat);
+        assert!(unclamped.iter().all(|v| v.abs() < 1e-9), "a level difference is no EQ: {unclamped:?}");
     }
 
     #[test]
@@ -221,7 +232,7 @@ mod tests {
         let wide = balance(&[tone, other], 48_000);
         assert!(mono.side_to_mid_db < -100.0 && wide.side_to_mid_db > -3.0);
         let m = plan(&wide, &mono, -14.0);
-        assert_eq!((m.width, m.side_db), (1.0, [0.0; 8]), "a mono probe cannot be widened");
+        assert_eq!((m.width, m.side_db), (1.0, [0.0; BANDS]), "a mono probe cannot be widened");
         let mut narrower = wide.clone();
         narrower.side_to_mid_db -= 6.0;
         assert!((plan(&wide, &narrower, -14.0).width - 1.5).abs() < 1e-9, "6 dB less side: widened, at most 1.5");
@@ -231,7 +242,7 @@ mod tests {
     fn the_nodes_go_in_after_the_named_port() {
         let mut graph =
             json!({"nodes": [], "edges": [{"from": "in.out", "to": "eq.in"}, {"from": "in.out", "to": "meter.in"}]});
-        let m = Match { reference_lufs: -12.0, mid_db: [1.0; 8], side_db: [0.0; 8], width: 1.2 };
+        let m = Match { reference_lufs: -12.0, mid_db: [1.0; BANDS], side_db: [0.0; BANDS], width: 1.2 };
         insert(&mut graph, "in.out", &m);
         let edges: Vec<(String, String)> = graph["edges"]
             .as_array()
@@ -241,8 +252,10 @@ mod tests {
             .collect();
         assert!(edges.contains(&("ref_width.out".into(), "eq.in".into())));
         assert!(edges.contains(&("ref_width.out".into(), "meter.in".into())));
-        assert!(edges.contains(&("in.out".into(), "ref_mid.in".into())));
-        assert_eq!(graph["nodes"][1]["params"]["band1_on"], false, "flat side bands stay off");
-        assert_eq!(graph["nodes"][0]["params"]["band8_placement"], "mid");
+        assert!(edges.contains(&("in.out".into(), "ref_eq.in".into())));
+        assert!(edges.contains(&("ref_eq.out".into(), "ref_width.in".into())));
+        assert_eq!(graph["nodes"][0]["type"], "eq.match");
+        assert_eq!(graph["nodes"][0]["params"]["mid_31_5hz_db"], 1.0);
+        assert_eq!(graph["nodes"][0]["params"]["side_20000hz_db"], 0.0);
     }
 }

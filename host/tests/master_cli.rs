@@ -149,6 +149,15 @@ fn balance_of(path: &std::path::Path) -> (Vec<f64>, f64, f64) {
     (octaves, a["stereo"]["side_to_mid_db"].as_f64().unwrap(), a["loudness"]["integrated_lufs"].as_f64().unwrap())
 }
 
+/// Mid levels per third octave from 40 Hz to 16 kHz, measured by the
+/// analysis crate (the job's own match works on the rendered probe).
+fn third_octaves_of(path: &std::path::Path) -> Vec<f64> {
+    let audio = mixgraph_nodes::io::decode::decode_file(path).unwrap();
+    let mid: Vec<f32> = audio.channels[0].iter().zip(&audio.channels[1]).map(|(l, r)| 0.5 * (l + r)).collect();
+    let centres: Vec<f64> = (2..=28).map(|i| 1000.0 * 2f64.powf((i as f64 - 16.0) / 3.0)).collect();
+    mixgraph_analysis::smoothed_levels_db(&mid, f64::from(audio.sample_rate), &centres, 1.0 / 3.0)
+}
+
 #[test]
 fn a_reference_pulls_loudness_tone_and_width_toward_it() {
     let dir = tempfile::tempdir().unwrap();
@@ -202,10 +211,23 @@ fn a_reference_pulls_loudness_tone_and_width_toward_it() {
         want_lufs
     );
     assert!(distance(&after) < 0.6 * distance(&before), "the tonal balance moves toward the reference");
+    // Finer: third octaves of the mid, with the mean difference taken out.
+    let fine = |x: &[f64], y: &[f64]| {
+        let d: Vec<f64> = x.iter().zip(y).map(|(a, b)| a - b).collect();
+        let mean = d.iter().sum::<f64>() / d.len() as f64;
+        d.iter().map(|v| (v - mean).abs()).sum::<f64>() / d.len() as f64
+    };
+    let want_fine = third_octaves_of(&reference);
+    let (fine_before, fine_after) =
+        (fine(&third_octaves_of(&plain), &want_fine), fine(&third_octaves_of(&matched), &want_fine));
+    println!(
+        "mid third octaves 40 Hz-16 kHz off the reference by {fine_before:.2} dB without matching, {fine_after:.2} dB with"
+    );
+    assert!(fine_after < 0.5 * fine_before, "the fine balance moves toward the reference");
     assert!((after_side - want_side).abs() < 0.6 * (before_side - want_side).abs(), "and the width");
     assert!((after_lufs - want_lufs).abs() <= 0.5, "its loudness is the target");
     let saved = std::fs::read_to_string(&graph).unwrap();
-    assert!(saved.contains("\"ref_mid\"") && saved.contains("\"ref_width\""));
+    assert!(saved.contains("\"ref_eq\"") && saved.contains("\"ref_width\""));
     let again = dir.path().join("again.wav");
     ok(mixgraph(&["render", "--graph", s(&graph), "--in", s(&mix), "--out", s(&again)]));
     assert_eq!(std::fs::read(&again).unwrap(), std::fs::read(&matched).unwrap());
