@@ -69,6 +69,21 @@ pub enum EngineParamError {
     /// The parameter ring is full (counted in [`EngineStats::param_overflows`]).
     #[error("parameter queue full: the audio thread is not keeping up")]
     QueueFull,
+    /// A structural parameter has no real-time path ([`Engine::param_handle`]).
+    #[error("'{0}' is structural (changing it rebuilds the node): it cannot be set from the audio thread")]
+    Structural(String),
+}
+
+/// A parameter resolved on the control thread, for [`Engine::set_param_rt`].
+/// Valid until the graph is edited (a replaced node ignores it).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ParamHandle {
+    node: petgraph::stable_graph::NodeIndex,
+    uid: u64,
+    index: crate::param::ParamIndex,
+    min: f32,
+    max: f32,
+    stepped: bool,
 }
 
 struct LiveNode {
@@ -309,6 +324,53 @@ impl Engine {
             };
         }
         if self.sync_params() { Ok(()) } else { Err(EngineParamError::QueueFull) }
+    }
+
+    /// Resolves `node.param` for [`Engine::set_param_rt`]. Control thread.
+    ///
+    /// # Errors
+    /// An unknown node or parameter, or a structural parameter.
+    pub fn param_handle(&self, address: &str) -> Result<ParamHandle, EngineParamError> {
+        let (entry, index) = self.graph.param_address(address)?;
+        let desc = &entry.info.params[index.0 as usize];
+        if desc.structural {
+            return Err(EngineParamError::Structural(address.to_string()));
+        }
+        let node = self.graph.node_index(&entry.id).ok_or_else(|| SetParamError::UnknownNode(entry.id.clone()))?;
+        let (min, max) = desc.range.bounds();
+        let stepped = !matches!(desc.range, crate::param::ParamRange::Float { .. });
+        Ok(ParamHandle { node, uid: entry.uid, index, min, max, stepped })
+    }
+
+    /// Sets a resolved parameter from the audio thread: clamped to its
+    /// range (rounded for enums and switches), recorded in the graph and
+    /// queued for the processor, which smooths it as usual. Never allocates,
+    /// locks or panics. False when the value is not finite, the node is
+    /// gone, or the queue is full (counted in [`EngineStats::param_overflows`]).
+    pub fn set_param_rt(&mut self, handle: ParamHandle, value: f32) -> bool {
+        if !value.is_finite() {
+            return false;
+        }
+        let value = value.clamp(handle.min, handle.max);
+        let value = if handle.stepped { value.round() } else { value };
+        if !self.graph.set_param_value(handle.node, handle.uid, handle.index, value) {
+            return false;
+        }
+        let Some(live) = self.live.get_mut(&handle.uid) else { return false };
+        let Some(have) = live.params.get_mut(handle.index.0 as usize) else { return false };
+        if *have == value {
+            return true;
+        }
+        let event = ParamEvent { index: handle.index, value };
+        let change =
+            ParamChange { slot: live.timing.slot, uid: handle.uid, generation: self.generation, seq: 0, event };
+        if self.params_out.push(change).is_ok() {
+            *have = value;
+            true
+        } else {
+            self.stats.param_overflows.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            false
+        }
     }
 
     /// Sends every parameter value that differs from what the processors have.

@@ -15,12 +15,14 @@
 //! }
 //! ```
 //!
-//! `targets` is optional: see [`crate::targets`].
+//! `targets` is optional: see [`crate::targets`]. `macros` (optional) names
+//! controls that drive node parameters: see [`crate::macros`].
 //!
 //! Loading checks everything and fails with an error that names the file, the
 //! node and the field; nothing is silently ignored.
 
 use crate::compile::{CompileOptions, NodeTiming, compile};
+use crate::macros::{MAX_MACROS, MacroCurve, MacroSpec};
 use crate::model::Graph;
 use crate::node::{NodeRole, StreamInfo};
 use crate::param::ParamRange;
@@ -81,6 +83,9 @@ pub struct GraphFile {
     /// The edges.
     #[serde(default)]
     pub edges: Vec<EdgeSpec>,
+    /// Named controls driving node parameters; optional.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub macros: Vec<MacroSpec>,
 }
 
 /// Error loading a graph file; its message names the file, the node and the field.
@@ -155,6 +160,11 @@ fn locate(ctx: &Ctx, value: &Value, error: serde_json::Error) -> LoadGraphError 
     if let Some(Err(e)) = value.get("targets").map(|t| serde_json::from_value::<Targets>(t.clone())) {
         return ctx.err(None, Some("targets"), e);
     }
+    for (i, entry) in value.get("macros").and_then(Value::as_array).into_iter().flatten().enumerate() {
+        if let Err(e) = serde_json::from_value::<MacroSpec>(entry.clone()) {
+            return ctx.err(None, Some(&format!("macros[{i}]")), e);
+        }
+    }
     for (list, item) in [("nodes", "node"), ("edges", "edge")] {
         for (i, entry) in value.get(list).and_then(Value::as_array).into_iter().flatten().enumerate() {
             let result = if item == "node" {
@@ -208,7 +218,52 @@ fn build(ctx: &Ctx, spec: &GraphFile, registry: &NodeRegistry) -> Result<Graph, 
         let node = edge.to.split('.').next();
         graph.connect(&edge.from, &edge.to).map_err(|e| ctx.err(node, Some(&format!("edges[{i}]")), e))?;
     }
+    check_macros(ctx, &spec.macros, &graph)?;
+    graph.macros = spec.macros.clone();
     Ok(graph)
+}
+
+/// Every macro has a name, a default in 0 … 1 and targets that exist, with
+/// ends inside their parameter's range (positive for a log curve).
+fn check_macros(ctx: &Ctx, macros: &[MacroSpec], graph: &Graph) -> Result<(), LoadGraphError> {
+    if macros.len() > MAX_MACROS {
+        return Err(ctx.err(None, Some("macros"), format!("{} macros; at most {MAX_MACROS}", macros.len())));
+    }
+    for (i, m) in macros.iter().enumerate() {
+        let field = |f: &str| format!("macros[{i}].{f}");
+        if m.name.trim().is_empty() {
+            return Err(ctx.err(None, Some(&field("name")), "empty"));
+        }
+        if !(0.0..=1.0).contains(&m.default) {
+            return Err(ctx.err(None, Some(&field("default")), format!("{} is outside 0 to 1", m.default)));
+        }
+        for (t, target) in m.targets.iter().enumerate() {
+            let at = |f: &str| field(&format!("targets[{t}].{f}"));
+            let (entry, index) =
+                graph.param_address(&target.param).map_err(|e| ctx.err(None, Some(&at("param")), e))?;
+            let desc = &entry.info.params[index.0 as usize];
+            if desc.structural {
+                return Err(ctx.err(
+                    Some(&entry.id),
+                    Some(&at("param")),
+                    format!("'{}' is structural (it rebuilds the node) and cannot follow a macro", desc.id),
+                ));
+            }
+            for (name, v) in [("min", target.min), ("max", target.max)] {
+                if !desc.range.contains(v) {
+                    return Err(ctx.err(
+                        Some(&entry.id),
+                        Some(&at(name)),
+                        format!("{v} is outside {} ({})", desc.range.describe(desc.unit), desc.id),
+                    ));
+                }
+            }
+            if target.curve == MacroCurve::Log && (target.min <= 0.0 || target.max <= 0.0) {
+                return Err(ctx.err(Some(&entry.id), Some(&at("curve")), "a log curve needs min and max above 0"));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Checks that a loaded graph compiles for `stream` (cycles, feedback delays
@@ -260,5 +315,6 @@ pub fn to_file(graph: &Graph) -> GraphFile {
         targets: graph.targets,
         nodes,
         edges,
+        macros: graph.macros.clone(),
     }
 }

@@ -31,6 +31,7 @@ mod config;
 mod engine;
 mod executor;
 pub mod file;
+pub mod macros;
 mod model;
 mod node;
 mod param;
@@ -44,7 +45,7 @@ pub use compile::{
     CompileError, CompileOptions, EVENT_CAPACITY, MAX_NODE_CHANNELS, MAX_NODE_EVENT_PORTS, NodeTiming, compile,
 };
 pub use config::ConfigReader;
-pub use engine::{CommitError, Engine, EngineParamError};
+pub use engine::{CommitError, Engine, EngineParamError, ParamHandle};
 pub use executor::{EngineStats, Executor, PARAM_QUEUE_CAPACITY};
 pub use model::{AddNodeError, ConnectError, EdgePorts, Graph, NodeEntry, SetParamError};
 pub use node::{Node, NodeError, NodeInfo, NodeRole, PortDesc, PortKind, PrepareContext, Prepared, StreamInfo};

@@ -160,6 +160,8 @@ pub struct Graph {
     pub description: String,
     /// What the graph's output should measure, saved in graph files.
     pub targets: Option<crate::targets::Targets>,
+    /// Named controls driving node parameters, saved in graph files.
+    pub macros: Vec<crate::macros::MacroSpec>,
 }
 
 fn valid_id(id: &str) -> bool {
@@ -351,6 +353,27 @@ impl Graph {
         let node = self.by_id[node_id];
         self.g[node].params[index.0 as usize] = value;
         Ok(())
+    }
+
+    /// The petgraph index of node `id` (stable while the node exists).
+    pub(crate) fn node_index(&self, id: &str) -> Option<NodeIndex> {
+        self.by_id.get(id).copied()
+    }
+
+    /// Records `value` for parameter `index` of the node at `node`, which
+    /// must have the uid `uid`. No allocation (audio-thread parameter path);
+    /// false when the node is gone or replaced.
+    pub(crate) fn set_param_value(&mut self, node: NodeIndex, uid: u64, index: ParamIndex, value: f32) -> bool {
+        match self.g.node_weight_mut(node) {
+            Some(entry) if entry.uid == uid => match entry.params.get_mut(index.0 as usize) {
+                Some(p) => {
+                    *p = value;
+                    true
+                }
+                None => false,
+            },
+            _ => false,
+        }
     }
 
     /// The value of parameter `node.param`.

@@ -395,3 +395,31 @@ fn note_events_flow_along_event_edges_and_merge_by_frame() {
     let hits: Vec<(usize, f32)> = out.iter().copied().enumerate().filter(|(_, v)| *v != 0.0).collect();
     assert_eq!(hits, [(2, 0.25), (5, 0.5)]);
 }
+
+#[test]
+fn real_time_parameter_path_sets_values_without_allocating() {
+    let mut graph = Graph::new();
+    io(&mut graph, 1);
+    graph.add_node("g", Box::new(GainNode::new(1))).unwrap();
+    graph.connect("in", "g").unwrap();
+    graph.connect("g", "out").unwrap();
+    let (mut engine, mut ex) = Engine::new(graph, StreamInfo::new(SR, 64)).unwrap();
+    let handle = engine.param_handle("g.gain").unwrap();
+    assert!(engine.param_handle("g.nope").is_err() && engine.param_handle("x.gain").is_err());
+    let x = vec![1.0f32; 64];
+    let mut out = vec![0.0; 64];
+    for (i, want) in [0.5f32, 3.0, 9.0].iter().enumerate() {
+        let allocations = alloc_counter::count(|| {
+            assert!(engine.set_param_rt(handle, *want));
+            // 5 ms of smoothing is 240 frames: five blocks land on the target.
+            for _ in 0..5 {
+                ex.process(&[&x], &mut [&mut out], 64);
+            }
+        });
+        assert_eq!(allocations, 0, "change {i}");
+        let clamped = want.min(4.0);
+        assert_eq!(out[63], clamped, "change {i}: the output follows, clamped to the range");
+        assert_eq!(engine.graph().param("g.gain"), Some(clamped), "and the graph records it");
+    }
+    assert!(!engine.set_param_rt(handle, f32::NAN), "NaN is refused");
+}

@@ -153,3 +153,48 @@ fn an_unreadable_file_names_its_path() {
         file::load_file(std::path::Path::new("/nonexistent/graph.json"), &mixgraph_nodes::registry()).unwrap_err();
     assert!(err.to_string().starts_with("/nonexistent/graph.json: cannot read: "), "{err}");
 }
+
+fn with_macros(macros: &str) -> String {
+    format!(
+        r#"{{"format": "mixgraph/1", "nodes": [{IO}, {{"id": "eq", "type": "filter.biquad"}}],
+            "edges": [{{"from": "in", "to": "eq"}}, {{"from": "eq", "to": "out"}}], "macros": {macros}}}"#
+    )
+}
+
+#[test]
+fn macros_round_trip_and_bad_ones_are_named() {
+    let registry = mixgraph_nodes::registry();
+    let json = with_macros(
+        r#"[{"name": "Tone", "default": 0.5, "targets": [
+            {"param": "eq.freq_hz", "min": 200, "max": 8000, "curve": "log"},
+            {"param": "eq.gain_db", "min": 6, "max": -6}]}]"#,
+    );
+    let graph = file::load_str(&json, "m.json", &registry).unwrap();
+    assert_eq!(graph.macros.len(), 1);
+    assert_eq!(graph.macros[0].targets[1].value_at(0.25), 3.0);
+    let written = serde_json::to_string(&file::to_file(&graph)).unwrap();
+    assert_eq!(file::load_str(&written, "again.json", &registry).unwrap().macros, graph.macros);
+    let cases = [
+        (r#"[{"name": "", "targets": []}]"#, "song.json: macros[0].name: empty"),
+        (r#"[{"name": "A", "default": 2, "targets": []}]"#, "song.json: macros[0].default: 2 is outside 0 to 1"),
+        (
+            r#"[{"name": "A", "targets": [{"param": "eq.freq", "min": 1, "max": 2}]}]"#,
+            "song.json: macros[0].targets[0].param: node 'eq' has no parameter 'freq' (it has: kind, freq_hz, q, gain_db)",
+        ),
+        (
+            r#"[{"name": "A", "targets": [{"param": "eq.freq_hz", "min": 1, "max": 2000}]}]"#,
+            "song.json: node 'eq': macros[0].targets[0].min: 1 is outside 10 to 24000 Hz (freq_hz)",
+        ),
+        (
+            r#"[{"name": "A", "targets": [{"param": "eq.gain_db", "min": -6, "max": 6, "curve": "log"}]}]"#,
+            "song.json: node 'eq': macros[0].targets[0].curve: a log curve needs min and max above 0",
+        ),
+        (
+            r#"[{"name": "A", "targets": [{"param": "eq.q", "min": 1, "max": 2, "curve": "cubic"}]}]"#,
+            "song.json: macros[0]: unknown variant `cubic`, expected `linear` or `log`",
+        ),
+    ];
+    for (macros, expected) in cases {
+        assert_eq!(load_err(&with_macros(macros)), expected, "for {macros}");
+    }
+}
