@@ -162,6 +162,7 @@ impl Executor {
             self.take_params();
             self.run_block(inputs, outputs, offset, n);
             self.declick.apply(outputs, offset, n);
+            flush_subnormals(outputs, offset, n);
             self.pending.clear();
             self.events.clear();
             self.frame_position += n as u64;
@@ -317,6 +318,19 @@ impl Executor {
 
 /// The changes for `slot` among `pending` (sorted by slot), if they were sent to
 /// the node that owns the slot now.
+/// Zeroes subnormal output samples. Arithmetic runs with flush-to-zero,
+/// but a path that only copies (an input wired to an output, a delay line)
+/// would pass a subnormal input through, and hosts reject those.
+fn flush_subnormals(outputs: &mut [&mut [f32]], offset: usize, frames: usize) {
+    for output in outputs.iter_mut() {
+        for y in output.get_mut(offset..offset + frames).into_iter().flatten() {
+            if y.is_subnormal() {
+                *y = 0.0;
+            }
+        }
+    }
+}
+
 fn params_for<'a>(pending: &[ParamChange], events: &'a [ParamEvent], slot: u32, uid: u64) -> ParamEvents<'a> {
     let start = pending.partition_point(|c| c.slot < slot);
     let end = pending.partition_point(|c| c.slot <= slot);

@@ -423,3 +423,15 @@ fn real_time_parameter_path_sets_values_without_allocating() {
     }
     assert!(!engine.set_param_rt(handle, f32::NAN), "NaN is refused");
 }
+
+#[test]
+fn subnormal_input_copied_to_the_output_comes_out_as_zero() {
+    let mut graph = Graph::new();
+    io(&mut graph, 1);
+    graph.connect("in", "out").unwrap();
+    let (_engine, mut ex) = Engine::new(graph, StreamInfo::new(SR, 64)).unwrap();
+    let x = vec![1e-40f32; 64];
+    assert!(x[0].is_subnormal());
+    let out = render(&mut ex, &x, &[64]);
+    assert!(out.iter().all(|v| *v == 0.0), "{:?}", &out[..4]);
+}

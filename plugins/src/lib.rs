@@ -1,0 +1,28 @@
+//! mixgraph inside a DAW: the engine and graph files of the CLI as VST3
+//! and CLAP plugins, built with nice-plug.
+//!
+//! * [`MixgraphEffect`]: stereo in and out, a stereo sidechain bus that
+//!   reaches the graph as its input named `sidechain`.
+//! * The graph (its nodes, parameters, edges and macros) is the plugin's
+//!   state: the host saves it with the project and restores it exactly.
+//! * Sixteen macro parameters, each mapped by the graph file onto node
+//!   parameters ([`mixgraph_graph::macros`]); automation is applied at the
+//!   sample the host gives it (blocks are split there).
+//! * The graph's compiled latency is reported to the host; bypass plays the
+//!   input delayed by that latency so that nothing jumps in time.
+//!
+//! The audio path ([`runner::GraphRunner::process`]) never allocates,
+//! locks or does I/O; all building happens in `activate`.
+
+pub mod effect;
+pub mod params;
+pub mod runner;
+
+pub use effect::MixgraphEffect;
+use nice_plug::prelude::*;
+
+/// The graph a new effect instance starts with (`presets/plugin/effect.json`).
+pub const DEFAULT_EFFECT_GRAPH: &str = include_str!("../../presets/plugin/effect.json");
+
+nice_export_clap!(MixgraphEffect);
+nice_export_vst3!(MixgraphEffect);

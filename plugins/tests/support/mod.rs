@@ -1,0 +1,220 @@
+//! A minimal CLAP host on clack-host: loads the built plugin library
+//! exactly as a DAW does (entry, factory, instance, activate, process,
+//! state, parameters, latency).
+
+use clack_extensions::latency::PluginLatency;
+use clack_extensions::params::{ParamInfoBuffer, PluginParams};
+use clack_extensions::state::PluginState;
+use clack_host::events::event_types::ParamValueEvent;
+use clack_host::prelude::*;
+use std::ffi::CString;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+/// The cargo target directory of this build (`…/target/debug`).
+pub fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    // …/target/debug/deps/<test> → …/target/debug
+    exe.parent().and_then(|p| p.parent()).expect("target dir").to_path_buf()
+}
+
+/// The plugin library built by this workspace (a `.clap` file is this library).
+pub fn plugin_library() -> PathBuf {
+    let path = target_dir().join("libmixgraph_plugins.so");
+    assert!(
+        path.exists(),
+        "{} is missing: build the workspace first (cargo build -p mixgraph-plugins)",
+        path.display()
+    );
+    path
+}
+
+pub struct Shared {
+    state: OnceLock<Option<PluginState>>,
+    params: OnceLock<Option<PluginParams>>,
+    latency: OnceLock<Option<PluginLatency>>,
+}
+
+impl<'a> SharedHandler<'a> for Shared {
+    fn initializing(&self, instance: InitializingPluginHandle<'a>) {
+        let _ = self.state.set(instance.get_extension());
+        let _ = self.params.set(instance.get_extension());
+        let _ = self.latency.set(instance.get_extension());
+    }
+    fn request_restart(&self) {}
+    fn request_process(&self) {}
+    fn request_callback(&self) {}
+}
+
+pub struct Main;
+
+impl<'a> MainThreadHandler<'a> for Main {}
+
+pub struct TestHost;
+
+impl HostHandlers for TestHost {
+    type Shared<'a> = Shared;
+    type MainThread<'a> = Main;
+    type AudioProcessor<'a> = ();
+}
+
+/// One plugin instance of the loaded library.
+pub struct Plugin {
+    // Field order: the instance must drop before the entry that made it.
+    pub instance: PluginInstance<TestHost>,
+    _entry: PluginEntry,
+}
+
+/// Frames per channel, planar stereo.
+pub type Stereo = [Vec<f32>; 2];
+
+impl Plugin {
+    /// Loads the library and instantiates plugin `id`.
+    pub fn load(id: &str) -> Plugin {
+        // SAFETY: the library is this workspace's own plugin build.
+        let entry = unsafe { PluginEntry::load(plugin_library()) }.expect("the CLAP entry loads");
+        let host = HostInfo::new("mixgraph test host", "mixgraph", "https://example.invalid", "1.0").unwrap();
+        let factory = entry.get_plugin_factory().expect("a plugin factory");
+        let ids: Vec<String> =
+            factory.plugin_descriptors().filter_map(|d| d.id().map(|i| i.to_string_lossy().into_owned())).collect();
+        assert!(ids.iter().any(|i| i == id), "{id} not among {ids:?}");
+        let cid = CString::new(id).unwrap();
+        let instance = PluginInstance::<TestHost>::new(
+            |_| Shared { state: OnceLock::new(), params: OnceLock::new(), latency: OnceLock::new() },
+            |_| Main,
+            &entry,
+            &cid,
+            &host,
+        )
+        .expect("instance");
+        Plugin { instance, _entry: entry }
+    }
+
+    /// The saved state (as a DAW stores it in a project).
+    pub fn save_state(&mut self) -> Vec<u8> {
+        let ext = self.instance.access_shared_handler(|h| *h.state.get().unwrap()).expect("state extension");
+        let mut data = Vec::new();
+        ext.save(&self.instance.plugin_handle(), &mut data).expect("state saves");
+        data
+    }
+
+    /// Restores a saved state.
+    pub fn load_state(&mut self, data: &[u8]) {
+        let ext = self.instance.access_shared_handler(|h| *h.state.get().unwrap()).expect("state extension");
+        ext.load(&self.instance.plugin_handle(), &mut std::io::Cursor::new(data)).expect("state loads");
+    }
+
+    /// Every parameter's (id, name).
+    pub fn params(&mut self) -> Vec<(ClapId, String)> {
+        let ext = self.instance.access_shared_handler(|h| *h.params.get().unwrap()).expect("params extension");
+        let handle = self.instance.plugin_handle();
+        let mut buffer = ParamInfoBuffer::new();
+        (0..ext.count(&handle))
+            .filter_map(|i| {
+                ext.get_info(&handle, i, &mut buffer)
+                    .map(|info| (info.id, String::from_utf8_lossy(info.name).into_owned()))
+            })
+            .collect()
+    }
+
+    /// The id of the parameter named `name`.
+    pub fn param_id(&mut self, name: &str) -> ClapId {
+        let params = self.params();
+        params.iter().find(|(_, n)| n == name).map(|(id, _)| *id).unwrap_or_else(|| panic!("no '{name}' in {params:?}"))
+    }
+
+    /// The latency the plugin reports (valid while active).
+    pub fn latency(&mut self) -> u32 {
+        let ext = self.instance.access_shared_handler(|h| *h.latency.get().unwrap()).expect("latency extension");
+        ext.get(&self.instance.plugin_handle())
+    }
+
+    /// Activates at `sample_rate` for blocks up to `max_block`, processes
+    /// `input` (with `sidechain`, silent if `None`) in blocks of `blocks`
+    /// (cycled), sending each `(frame, param, value)` at its frame, and
+    /// returns the output and the latency reported while active.
+    pub fn process(
+        &mut self,
+        sample_rate: f64,
+        max_block: usize,
+        input: &Stereo,
+        sidechain: Option<&Stereo>,
+        blocks: &[usize],
+        changes: &[(usize, ClapId, f64)],
+    ) -> (Stereo, u32) {
+        let config = PluginAudioConfiguration { sample_rate, min_frames_count: 1, max_frames_count: max_block as u32 };
+        let stopped = self.instance.activate(|_, _| (), config).expect("activates");
+        let latency = self.latency();
+        let mut processor = stopped.start_processing().expect("starts processing");
+        let frames = input[0].len();
+        let silent = [vec![0.0f32; frames], vec![0.0f32; frames]];
+        let sidechain = sidechain.unwrap_or(&silent);
+        let mut output: Stereo = [vec![0.0; frames], vec![0.0; frames]];
+        let mut input_ports = AudioPorts::with_capacity(4, 2);
+        let mut output_ports = AudioPorts::with_capacity(2, 1);
+        let (mut pos, mut k) = (0, 0);
+        while pos < frames {
+            let n = blocks[k % blocks.len()].min(frames - pos).min(max_block);
+            let mut events = EventBuffer::new();
+            for (frame, id, value) in changes.iter().filter(|(f, _, _)| (pos..pos + n).contains(f)) {
+                events.push(&ParamValueEvent::new((frame - pos) as u32, *id, Pckn::match_all(), *value));
+            }
+            let mut main_in: Vec<Vec<f32>> = input.iter().map(|c| c[pos..pos + n].to_vec()).collect();
+            let mut side_in: Vec<Vec<f32>> = sidechain.iter().map(|c| c[pos..pos + n].to_vec()).collect();
+            let inputs = input_ports.with_input_buffers([
+                AudioPortBuffer {
+                    latency: 0,
+                    channels: AudioPortBufferType::f32_input_only(main_in.iter_mut().map(InputChannel::variable)),
+                },
+                AudioPortBuffer {
+                    latency: 0,
+                    channels: AudioPortBufferType::f32_input_only(side_in.iter_mut().map(InputChannel::variable)),
+                },
+            ]);
+            let (left, right) = output.split_at_mut(1);
+            let mut outputs = output_ports.with_output_buffers([AudioPortBuffer {
+                latency: 0,
+                channels: AudioPortBufferType::f32_output_only(
+                    [&mut left[0][pos..pos + n], &mut right[0][pos..pos + n]].into_iter(),
+                ),
+            }]);
+            let mut out_events = EventBuffer::new();
+            processor
+                .process(
+                    &inputs,
+                    &mut outputs,
+                    &InputEvents::from_buffer(&events),
+                    &mut OutputEvents::from_buffer(&mut out_events),
+                    Some(pos as u64),
+                    None,
+                )
+                .expect("processes");
+            pos += n;
+            k += 1;
+        }
+        let stopped = processor.stop_processing();
+        self.instance.deactivate(stopped);
+        (output, latency)
+    }
+}
+
+/// Stereo test material: two detuned saw-like tones with noise, −12 dBFS-ish.
+pub fn music(frames: usize, sample_rate: f64) -> Stereo {
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut noise = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+    };
+    let mut out: Stereo = [Vec::with_capacity(frames), Vec::with_capacity(frames)];
+    for i in 0..frames {
+        let t = i as f64 / sample_rate;
+        let env = if (t * 2.0).fract() < 0.5 { 1.0 } else { 0.3 };
+        let a = ((110.0 * t).fract() * 2.0 - 1.0) * 0.2 * env;
+        let b = ((164.8 * t).fract() * 2.0 - 1.0) * 0.15;
+        out[0].push((a + b) as f32 + 0.02 * noise());
+        out[1].push((a * 0.8 + b * 1.1) as f32 + 0.02 * noise());
+    }
+    out
+}

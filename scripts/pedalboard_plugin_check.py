@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""Loads the mixgraph VST3 in Spotify's pedalboard (a VST3 host its users run)
+and checks that it processes audio and takes parameter changes.
+
+Usage (from anywhere in a clone, after scripts/bundle-plugins.sh):
+    python3 scripts/pedalboard_plugin_check.py [PATH.vst3]
+
+PATH defaults to target/bundled/mixgraph.vst3. The script creates
+target/pedalboard-venv and installs pedalboard and numpy there when they are
+missing (network access to PyPI needed once). Exits 1 when a check fails.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / "target" / "pedalboard-venv"
+
+
+def ensure_venv() -> Path:
+    python = VENV / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+    probe = subprocess.run([str(python), "-c", "import pedalboard, numpy"], capture_output=True)
+    if probe.returncode != 0:
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "pedalboard", "numpy"], check=True)
+    return python
+
+
+CHECK = r'''
+import sys
+import numpy as np
+import pedalboard
+
+path = sys.argv[1]
+plugin = pedalboard.load_plugin(path)
+names = list(plugin.parameters.keys())
+print(f"loaded    {path}: {plugin.name!r}, effect={plugin.is_effect}, {len(names)} parameters")
+print(f"          {', '.join(names)}")
+assert plugin.is_effect and len(names) == 17, "an effect with 16 macros and bypass"
+
+sr = 48_000
+t = np.arange(2 * sr) / sr
+x = np.stack([0.3 * np.sin(2 * np.pi * 220 * t), 0.3 * np.sin(2 * np.pi * 330 * t)]).astype(np.float32)
+y = plugin(x, sr)
+assert y.shape == x.shape and np.isfinite(y).all(), "finite stereo output"
+before = float(np.sqrt(np.mean(y[:, sr:] ** 2)))
+print(f"processed 2 s at {sr} Hz: RMS {20 * np.log10(before):.1f} dBFS, peak {20 * np.log10(np.abs(y).max()):.1f} dBFS")
+
+name = next(n for n in names if n.startswith("output"))
+setattr(plugin, name, 0.2)
+y = plugin(x, sr)
+after = float(np.sqrt(np.mean(y[:, sr:] ** 2)))
+change = 20 * np.log10(after / before)
+print(f"set       {name} = 0.2 (-18 dB on the output trim): RMS changed by {change:.1f} dB")
+assert change < -12, "the parameter reaches the graph"
+
+for rate in (44_100, 96_000):
+    y = plugin(x, rate)
+    assert np.isfinite(y).all(), f"finite at {rate} Hz"
+    print(f"processed at {rate} Hz: finite")
+print("OK")
+'''
+
+
+def main() -> int:
+    path = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "target" / "bundled" / "mixgraph.vst3"
+    if not path.exists():
+        print(f"error: {path} not found; run scripts/bundle-plugins.sh first", file=sys.stderr)
+        return 1
+    python = ensure_venv()
+    return subprocess.run([str(python), "-c", CHECK, str(path)]).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())
