@@ -31,6 +31,10 @@ impl OutputNode {
     }
 }
 
+/// A named graph input of note events (MIDI from a plugin host or a
+/// keyboard); its node id is the input's name (`notes` by convention).
+pub struct NoteInputNode;
+
 /// Delays its input by `delay_ms` (at least one block) so that a cycle through
 /// it can be scheduled: its output for a block is known before its input.
 pub struct FeedbackDelayNode {
@@ -61,6 +65,15 @@ impl Node for InputNode {
     }
     fn config(&self) -> serde_json::Value {
         channels_config(self.channels)
+    }
+}
+
+impl Node for NoteInputNode {
+    fn info(&self) -> NodeInfo {
+        NodeInfo::new("io.note_input").role(NodeRole::GraphInput).output(PortDesc::events("out"))
+    }
+    fn prepare(&self, ctx: &PrepareContext<'_>) -> Result<Prepared, NodeError> {
+        no_processor(ctx.node_id)
     }
 }
 
@@ -111,6 +124,16 @@ pub fn node_types() -> Vec<NodeType> {
             description: "Named graph input; the node id is the input name (`in` by convention)",
             config: CHANNELS,
             factory: |c| Ok(Box::new(InputNode::new(channels(c)?))),
+        },
+        NodeType {
+            type_id: "io.note_input",
+            family: "io",
+            description: "Named graph input of note events (MIDI); the node id is the input name (`notes` by convention)",
+            config: &[],
+            factory: |c| {
+                ConfigReader::new(c)?.finish()?;
+                Ok(Box::new(NoteInputNode))
+            },
         },
         NodeType {
             type_id: "io.output",

@@ -235,6 +235,7 @@ pub fn compile(
     let mut b = Builder::new(graph, options);
     let inputs = io_layout(graph, NodeRole::GraphInput);
     let output_layout = io_layout(graph, NodeRole::GraphOutput);
+    let event_inputs = event_input_names(graph);
     let first_channel = |layout: &[IoPort], id: &str| layout.iter().find(|p| p.name == id).map(|p| p.first_channel);
     let mut order_ids = Vec::new();
     for &t in &order {
@@ -267,6 +268,14 @@ pub fn compile(
                     }
                 }
                 b.release_after(node, &edges, temps);
+            }
+            (_, NodeRole::GraphInput) if entry.info.outputs.iter().any(|p| p.kind == PortKind::Events) => {
+                order_ids.push(entry.id.clone());
+                let input = event_inputs.iter().position(|n| *n == entry.id).unwrap_or(0) as u32;
+                let dst = b.events.len() as u32;
+                b.port_events.insert((node, 0), dst);
+                b.events.push(EventBuffer::with_capacity(EVENT_CAPACITY));
+                b.ops.push(Op::ExternalEvents { input, dst });
             }
             (_, NodeRole::GraphInput) => {
                 order_ids.push(entry.id.clone());
@@ -344,6 +353,7 @@ pub fn compile(
         tail_frames: graph_tail,
         buffer_count: b.buffer_count as usize,
         compensation_delays: b.delays.iter().filter(|d| d.key.src_uid != d.key.dst_uid).count(),
+        event_inputs,
     };
     Ok(Schedule {
         ops: b.ops,
@@ -367,11 +377,22 @@ fn sorted_role(graph: &Graph, role: NodeRole) -> Vec<NodeIndex> {
     nodes
 }
 
-/// External channel layout of the graph inputs or outputs, in insertion order.
+/// Names of the graph's note-event inputs, in insertion order.
+fn event_input_names(graph: &Graph) -> Vec<String> {
+    sorted_role(graph, NodeRole::GraphInput)
+        .into_iter()
+        .filter(|&n| graph.g[n].info.outputs.iter().any(|p| p.kind == PortKind::Events))
+        .map(|n| graph.g[n].id.clone())
+        .collect()
+}
+
+/// External channel layout of the graph's audio inputs or outputs, in
+/// insertion order (note-event inputs have no channels and are left out).
 pub(crate) fn io_layout(graph: &Graph, role: NodeRole) -> Vec<IoPort> {
     let mut first_channel = 0;
     sorted_role(graph, role)
         .into_iter()
+        .filter(|&n| graph.g[n].info.outputs.iter().all(|p| p.kind != PortKind::Events))
         .map(|n| {
             let info = &graph.g[n].info;
             let channels = if role == NodeRole::GraphInput { info.output_channels() } else { info.input_channels() };

@@ -172,6 +172,7 @@ impl Engine {
                 tail_frames: 0,
                 buffer_count: 0,
                 compensation_delays: 0,
+                event_inputs: Vec::new(),
             },
         };
         let prep = engine.prepare_changed()?;

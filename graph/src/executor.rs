@@ -154,13 +154,28 @@ impl Executor {
     /// silence. Blocks longer than the prepared maximum are split. Audio thread:
     /// never allocates, locks or panics.
     pub fn process(&mut self, inputs: &[&[f32]], outputs: &mut [&mut [f32]], frames: usize) {
+        self.process_with_events(inputs, &[], outputs, frames);
+    }
+
+    /// [`Executor::process`] with note events for the graph's note inputs,
+    /// one slice per name of [`crate::CompileReport`]'s `event_inputs`, each
+    /// sorted by frame (relative to the start of this call; events at or
+    /// after `frames` are ignored). Audio thread: never allocates, locks or
+    /// panics.
+    pub fn process_with_events(
+        &mut self,
+        inputs: &[&[f32]],
+        events: &[&[NoteEvent]],
+        outputs: &mut [&mut [f32]],
+        frames: usize,
+    ) {
         let _ftz = denormals::FlushGuard::new();
         let mut offset = 0;
         while offset < frames {
             self.receive_swap();
             let n = (frames - offset).min(self.schedule.max_block.max(1));
             self.take_params();
-            self.run_block(inputs, outputs, offset, n);
+            self.run_block(inputs, events, outputs, offset, n);
             self.declick.apply(outputs, offset, n);
             flush_subnormals(outputs, offset, n);
             self.pending.clear();
@@ -251,7 +266,14 @@ impl Executor {
         self.events.extend(self.pending.iter().map(|c| c.event));
     }
 
-    fn run_block(&mut self, inputs: &[&[f32]], outputs: &mut [&mut [f32]], offset: usize, frames: usize) {
+    fn run_block(
+        &mut self,
+        inputs: &[&[f32]],
+        external_events: &[&[NoteEvent]],
+        outputs: &mut [&mut [f32]],
+        offset: usize,
+        frames: usize,
+    ) {
         let info = ProcInfo { frames, sample_rate: self.sample_rate, frame_position: self.frame_position };
         for i in 0..self.schedule.ops.len() {
             let op = self.schedule.ops[i];
@@ -303,6 +325,16 @@ impl Executor {
                         line.write(&s.buffers[src as usize * stride..][..frames]);
                     }
                 }
+                Op::ExternalEvents { input, dst } => {
+                    if let Some(buffer) = s.events.get_mut(dst as usize) {
+                        buffer.clear();
+                        let end = (offset + frames) as u32;
+                        let list = external_events.get(input as usize).copied().unwrap_or(&[]);
+                        for e in list.iter().filter(|e| e.frame >= offset as u32 && e.frame < end) {
+                            buffer.push(NoteEvent { frame: e.frame - offset as u32, kind: e.kind });
+                        }
+                    }
+                }
                 Op::MergeEvents { srcs, dst } => merge_events(&mut s.events, &s.lists, srcs, dst),
                 Op::Process { slot, ins, outs, ev_ins, ev_outs } => {
                     let uid = s.slot_uids.get(slot as usize).copied().unwrap_or(0);
@@ -316,8 +348,6 @@ impl Executor {
     }
 }
 
-/// The changes for `slot` among `pending` (sorted by slot), if they were sent to
-/// the node that owns the slot now.
 /// Zeroes subnormal output samples. Arithmetic runs with flush-to-zero,
 /// but a path that only copies (an input wired to an output, a delay line)
 /// would pass a subnormal input through, and hosts reject those.
@@ -331,6 +361,8 @@ fn flush_subnormals(outputs: &mut [&mut [f32]], offset: usize, frames: usize) {
     }
 }
 
+/// The changes for `slot` among `pending` (sorted by slot), if they were sent to
+/// the node that owns the slot now.
 fn params_for<'a>(pending: &[ParamChange], events: &'a [ParamEvent], slot: u32, uid: u64) -> ParamEvents<'a> {
     let start = pending.partition_point(|c| c.slot < slot);
     let end = pending.partition_point(|c| c.slot <= slot);

@@ -23,6 +23,9 @@ pub(crate) enum Op {
     FeedbackRead { line: u32, dst: u32 },
     /// Feeds `src` into a feedback line and advances it.
     FeedbackWrite { line: u32, src: u32 },
+    /// Fills event buffer `dst` with this block's events of external event
+    /// input `input`.
+    ExternalEvents { input: u32, dst: u32 },
     /// Merges event buffers `srcs` into event buffer `dst`, sorted by frame.
     MergeEvents { srcs: ListRange, dst: u32 },
     /// Runs the processor in `slot`.
@@ -154,6 +157,9 @@ pub struct CompileReport {
     pub buffer_count: usize,
     /// Delay lines inserted to align parallel paths.
     pub compensation_delays: usize,
+    /// Names of the note-event inputs (`io.note_input` nodes), in the order
+    /// [`crate::Executor::process_with_events`] takes their events.
+    pub event_inputs: Vec<String>,
 }
 
 /// A compiled graph, ready for the audio thread.

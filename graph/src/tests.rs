@@ -435,3 +435,28 @@ fn subnormal_input_copied_to_the_output_comes_out_as_zero() {
     let out = render(&mut ex, &x, &[64]);
     assert!(out.iter().all(|v| *v == 0.0), "{:?}", &out[..4]);
 }
+
+#[test]
+fn external_note_events_reach_the_graph_at_their_frames_across_split_blocks() {
+    use crate::builtin::NoteInputNode;
+    use crate::{NoteEvent, NoteEventKind};
+    use test_nodes::NoteSinkNode;
+    let mut g = Graph::new();
+    g.add_node("notes", Box::new(NoteInputNode)).unwrap();
+    g.add_node("in", Box::new(InputNode::new(1))).unwrap();
+    g.add_node("sink", Box::new(NoteSinkNode)).unwrap();
+    g.add_node("out", Box::new(OutputNode::new(1))).unwrap();
+    g.connect("notes", "sink").unwrap();
+    g.connect("sink", "out").unwrap();
+    // The executor splits 40 frames into blocks of 16: events land in the right block.
+    let (engine, mut ex) = Engine::new(g, StreamInfo::new(SR, 16)).unwrap();
+    assert_eq!(engine.report().event_inputs, ["notes"]);
+    assert_eq!(engine.report().inputs.len(), 1, "the note input has no audio channels");
+    let on = |frame, velocity| NoteEvent { frame, kind: NoteEventKind::NoteOn { channel: 0, note: 60, velocity } };
+    let events = [on(3, 0.5), on(17, 0.25), on(39, 1.0), on(40, 9.0)];
+    let mut out = vec![0.0; 40];
+    let allocations = alloc_counter::count(|| ex.process_with_events(&[], &[&events], &mut [&mut out], 40));
+    assert_eq!(allocations, 0);
+    let hits: Vec<(usize, f32)> = out.iter().copied().enumerate().filter(|(_, v)| *v != 0.0).collect();
+    assert_eq!(hits, [(3, 0.5), (17, 0.25), (39, 1.0)], "frame 40 is past the call");
+}
