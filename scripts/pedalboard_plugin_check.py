@@ -24,19 +24,20 @@ def ensure_venv() -> Path:
     python = VENV / "bin" / "python"
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-    probe = subprocess.run([str(python), "-c", "import pedalboard, numpy"], capture_output=True)
+    probe = subprocess.run([str(python), "-c", "import pedalboard, numpy, mido"], capture_output=True)
     if probe.returncode != 0:
-        subprocess.run([str(python), "-m", "pip", "install", "-q", "pedalboard", "numpy"], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "pedalboard", "numpy", "mido"], check=True)
     return python
 
 
 CHECK = r'''
 import sys
+import mido
 import numpy as np
 import pedalboard
 
 path = sys.argv[1]
-plugin = pedalboard.load_plugin(path)
+plugin = pedalboard.load_plugin(path, plugin_name="mixgraph")
 names = list(plugin.parameters.keys())
 print(f"loaded    {path}: {plugin.name!r}, effect={plugin.is_effect}, {len(names)} parameters")
 print(f"          {', '.join(names)}")
@@ -62,6 +63,15 @@ for rate in (44_100, 96_000):
     y = plugin(x, rate)
     assert np.isfinite(y).all(), f"finite at {rate} Hz"
     print(f"processed at {rate} Hz: finite")
+synth = pedalboard.load_plugin(path, plugin_name="mixgraph Instrument")
+assert synth.is_instrument, "the instrument plugin"
+notes = [mido.Message("note_on", note=57, velocity=100, time=0.0), mido.Message("note_off", note=57, time=1.0)]
+audio = synth(notes, duration=2.0, sample_rate=sr, num_channels=2)
+spectrum = np.abs(np.fft.rfft(audio[0][: sr // 2] * np.hanning(sr // 2)))
+f0 = np.argmax(spectrum[: 400 // 2 * 2]) * 2.0  # bins are 2 Hz wide for 0.5 s
+print(f"played    A3 on {synth.name!r}: peak {20 * np.log10(np.abs(audio).max()):.1f} dBFS, strongest partial {f0:.0f} Hz")
+assert np.isfinite(audio).all() and np.abs(audio).max() > 0.05, "the instrument sounds"
+assert abs(f0 - 220) < 4, "at the note's pitch"
 print("OK")
 '''
 

@@ -31,6 +31,7 @@ pub mod io;
 pub mod metering;
 pub mod saturation;
 pub mod space;
+pub mod synth;
 pub mod utility;
 
 #[cfg(test)]
@@ -49,6 +50,7 @@ pub fn registry() -> NodeRegistry {
         saturation::node_types(),
         space::node_types(),
         metering::node_types(),
+        synth::node_types(),
     ];
     for node_type in families.concat() {
         registry.register(node_type);

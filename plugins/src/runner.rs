@@ -4,7 +4,8 @@
 //!
 //! Bus mapping: the graph input named `in` reads the main input, the one
 //! named `sidechain` reads the sidechain bus, any other input reads silence;
-//! the output named `out` (else the first output) goes to the main output.
+//! the output named `out` (else the first output) goes to the main output;
+//! the host's MIDI goes to the note input named `notes` (else the first).
 //! A graph port with more channels than the bus repeats the bus's last
 //! channel; extra bus channels are left out.
 //!
@@ -13,10 +14,14 @@
 //! allocator).
 
 use mixgraph_graph::macros::{MAX_MACROS, MacroSpec};
-use mixgraph_graph::{Engine, Executor, ParamHandle, StreamInfo, file};
+use mixgraph_graph::{Engine, Executor, NoteEvent, ParamHandle, StreamInfo, file};
 
 /// Most external channels a graph may have (inputs or outputs, all ports).
 pub const MAX_CHANNELS: usize = 32;
+/// Most note inputs a graph may have (the host's MIDI feeds one of them).
+const MAX_EVENT_INPUTS: usize = 8;
+/// Most note events one host block may carry.
+pub const MAX_NOTE_EVENTS: usize = 1024;
 /// Bypass crossfade length, seconds.
 const BYPASS_FADE_S: f64 = 0.01;
 
@@ -68,6 +73,14 @@ pub struct GraphRunner {
     inputs: Vec<Vec<f32>>,
     outputs: Vec<Vec<f32>>,
     macros: Vec<MacroSlot>,
+    /// Index of the note input the host's MIDI goes to, and the count of
+    /// note inputs.
+    note_input: Option<usize>,
+    event_inputs: usize,
+    /// This chunk's note events (frames relative to the chunk).
+    chunk_events: Vec<NoteEvent>,
+    /// The main input is audio to pass through on bypass (not an instrument).
+    has_main_input: bool,
     /// Dry signal delayed by the latency, per main channel: ring buffers.
     dry: Vec<Vec<f32>>,
     dry_pos: usize,
@@ -133,6 +146,9 @@ impl GraphRunner {
         }
         let latency = report.latency_frames;
         let block = max_block.max(1);
+        let note_input =
+            report.event_inputs.iter().position(|n| n == "notes").or((!report.event_inputs.is_empty()).then_some(0));
+        let has_main_input = report.inputs.iter().any(|p| p.name == "in");
         Ok(GraphRunner {
             engine,
             executor,
@@ -141,6 +157,10 @@ impl GraphRunner {
             inputs: vec![vec![0.0; block]; in_total],
             outputs: vec![vec![0.0; block]; out_total],
             macros,
+            note_input,
+            event_inputs: report.event_inputs.len(),
+            chunk_events: Vec::with_capacity(MAX_NOTE_EVENTS),
+            has_main_input,
             dry: vec![vec![0.0; latency as usize]; main_channels],
             dry_pos: 0,
             bypass_mix: 0.0,
@@ -193,14 +213,29 @@ impl GraphRunner {
     }
 
     /// Processes `frames` frames in place on `main` (input in, output out),
-    /// reading `sidechain` if given. `bypass` switches to the input delayed
-    /// by the latency, crossfaded over 10 ms. Audio thread: never allocates,
-    /// locks or panics.
-    pub fn process(&mut self, main: &mut [&mut [f32]], sidechain: Option<&[&mut [f32]]>, frames: usize, bypass: bool) {
+    /// reading `sidechain` if given and playing `notes` (sorted by frame,
+    /// relative to this call) into the note input. `bypass` switches to the
+    /// input delayed by the latency (silence for an instrument), crossfaded
+    /// over 10 ms. Audio thread: never allocates, locks or panics.
+    pub fn process(
+        &mut self,
+        main: &mut [&mut [f32]],
+        sidechain: Option<&[&mut [f32]]>,
+        notes: &[NoteEvent],
+        frames: usize,
+        bypass: bool,
+    ) {
         let block = self.inputs.first().or(self.outputs.first()).map_or(frames, Vec::len).max(1);
         let mut offset = 0;
         while offset < frames {
             let n = (frames - offset).min(block);
+            self.chunk_events.clear();
+            let range = offset as u32..(offset + n) as u32;
+            for e in notes.iter().filter(|e| range.contains(&e.frame)) {
+                if self.chunk_events.len() < self.chunk_events.capacity() {
+                    self.chunk_events.push(NoteEvent { frame: e.frame - offset as u32, kind: e.kind });
+                }
+            }
             self.process_chunk(main, sidechain, offset, n, bypass);
             offset += n;
         }
@@ -239,7 +274,12 @@ impl GraphRunner {
             let len = n.min(output.len());
             *slot = &mut output[..len];
         }
-        self.executor.process(&ins[..in_count], &mut outs[..out_count], n);
+        let mut events: [&[NoteEvent]; MAX_EVENT_INPUTS] = [&[]; MAX_EVENT_INPUTS];
+        if let Some(slot) = self.note_input.and_then(|i| events.get_mut(i)) {
+            *slot = &self.chunk_events;
+        }
+        let event_count = self.event_inputs.min(MAX_EVENT_INPUTS);
+        self.executor.process_with_events(&ins[..in_count], &events[..event_count], &mut outs[..out_count], n);
         self.write_main(main, offset, n, bypass);
     }
 
@@ -259,9 +299,10 @@ impl GraphRunner {
             let mut pos = self.dry_pos;
             for (i, y) in out.iter_mut().enumerate() {
                 // The dry line holds `latency` frames: read the oldest, then write.
+                let input = if self.has_main_input { *y } else { 0.0 };
                 let delayed = match dry.get_mut(pos) {
-                    Some(slot) => std::mem::replace(slot, *y),
-                    None => *y,
+                    Some(slot) => std::mem::replace(slot, input),
+                    None => input,
                 };
                 pos = if pos + 1 >= len { 0 } else { pos + 1 };
                 mix = if mix < target {

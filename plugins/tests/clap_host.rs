@@ -178,3 +178,30 @@ fn the_sidechain_bus_keys_the_compressor() {
     println!("quiet input, sidechain silent: {a:.1} dB RMS; loud sidechain: {b:.1} dB RMS");
     assert!(a - b > 6.0, "the sidechain drives gain reduction: {a} vs {b}");
 }
+
+#[test]
+fn the_instrument_plays_midi_notes_at_their_pitch_and_frame() {
+    let mut synth = Plugin::load("org.mixgraph.instrument");
+    let names: Vec<String> = synth.params().into_iter().map(|(_, n)| n).collect();
+    assert!(names.iter().any(|n| n == "Cutoff (1)") && names.iter().any(|n| n == "Volume (9)"), "{names:?}");
+    // A3 (220 Hz) from frame 1000 to 25 000, inside 480-frame blocks.
+    let (out, latency) = synth.play(48_000.0, 480, &[(1_000, 57, 0.8), (25_000, 57, 0.0)], 72_000);
+    let start = 1_000 + latency as usize;
+    assert!(out[0][..start].iter().all(|v| *v == 0.0), "silent until the note's frame");
+    assert!(out[0][start..start + 48].iter().any(|v| *v != 0.0), "sound right at it");
+    // Strongest partial of the sustained note, by DFT at 1 Hz steps over
+    // 100-500 Hz (0.35 s: resolution about 3 Hz; a semitone at 220 Hz is 13).
+    let held = &out[0][start + 4_800..start + 4_800 + 17_000];
+    let power = |hz: f64| {
+        let w = std::f64::consts::TAU * hz / 48_000.0;
+        let (re, im) = held.iter().enumerate().fold((0.0, 0.0), |(re, im), (i, v)| {
+            (re + f64::from(*v) * (w * i as f64).cos(), im + f64::from(*v) * (w * i as f64).sin())
+        });
+        re * re + im * im
+    };
+    let f0 = (100..500).map(f64::from).max_by(|a, b| power(*a).total_cmp(&power(*b))).unwrap();
+    println!("A3 on the instrument: strongest partial at {f0} Hz, latency {latency}, {:.1} dB RMS", rms_db(held));
+    assert!((f0 - 220.0).abs() <= 3.0, "{f0}");
+    // Released at 25 000: the 400 ms release and the reverb die away.
+    assert!(rms_db(&out[0][70_000..]) < rms_db(held) - 40.0);
+}

@@ -81,9 +81,9 @@ fn run(
         let mut main: [&mut [f32]; 2] = [&mut l[pos..pos + n], &mut r[pos..pos + n]];
         if sidechain.is_some() {
             let sc: [&mut [f32]; 2] = [&mut sl[pos..pos + n], &mut sr[pos..pos + n]];
-            runner.process(&mut main, Some(&sc), n, bypass);
+            runner.process(&mut main, Some(&sc), &[], n, bypass);
         } else {
-            runner.process(&mut main, None, n, bypass);
+            runner.process(&mut main, None, &[], n, bypass);
         }
         pos += n;
         k += 1;
@@ -139,6 +139,12 @@ fn bypass_plays_the_input_delayed_by_the_latency_and_fades() {
 #[test]
 fn the_process_path_allocates_nothing() {
     let mut runner = GraphRunner::new(crate::DEFAULT_EFFECT_GRAPH, "effect.json", SR, 512, 2).unwrap();
+    let notes: Vec<NoteEvent> = (0..16)
+        .map(|i| NoteEvent {
+            frame: i,
+            kind: mixgraph_graph::NoteEventKind::NoteOn { channel: 0, note: 60, velocity: 1.0 },
+        })
+        .collect();
     let x = noise(512, 9);
     let (mut l, mut r) = (x.clone(), x.clone());
     let (mut sl, mut sr) = (x.clone(), x.clone());
@@ -147,7 +153,7 @@ fn the_process_path_allocates_nothing() {
             runner.set_macro(k % 8, 0.1 * k as f32);
             let mut main: [&mut [f32]; 2] = [&mut l[..frames], &mut r[..frames]];
             let sc: [&mut [f32]; 2] = [&mut sl[..frames], &mut sr[..frames]];
-            runner.process(&mut main, Some(&sc), frames, k == 3);
+            runner.process(&mut main, Some(&sc), &notes, frames, k == 3);
         }
         runner.reset();
     });
@@ -164,4 +170,31 @@ fn bad_graphs_and_macros_get_clear_errors() {
         r#""g", "type": "util.gain"}, {"id": "lim", "type": "dynamics.limiter"}"#,
     );
     assert!(GraphRunner::new(&structural, "x.json", SR, 512, 2).is_ok());
+}
+
+#[test]
+fn notes_reach_the_instrument_graph_without_allocating() {
+    let mut runner = GraphRunner::new(crate::DEFAULT_INSTRUMENT_GRAPH, "instrument.json", SR, 512, 2).unwrap();
+    let note = |frame, velocity| NoteEvent {
+        frame,
+        kind: mixgraph_graph::NoteEventKind::NoteOn { channel: 0, note: 57, velocity },
+    };
+    let notes = [note(100, 0.8), note(700, 0.0)];
+    let (mut l, mut r) = (vec![0.0f32; 1024], vec![0.0f32; 1024]);
+    let n = allocations(|| {
+        for (k, frames) in [1024usize, 1, 64, 1024, 333].into_iter().enumerate() {
+            let mut main: [&mut [f32]; 2] = [&mut l[..frames], &mut r[..frames]];
+            runner.process(&mut main, None, if k == 0 { &notes } else { &[] }, frames, k == 4);
+        }
+    });
+    assert_eq!(n, 0, "allocations on the audio path");
+    // A fresh runner: silence before the note at frame 100 (plus latency), sound after.
+    let mut runner = GraphRunner::new(crate::DEFAULT_INSTRUMENT_GRAPH, "instrument.json", SR, 512, 2).unwrap();
+    let latency = runner.latency() as usize;
+    let (mut l, mut r) = (vec![0.0f32; 9600], vec![0.0f32; 9600]);
+    let mut main: [&mut [f32]; 2] = [&mut l, &mut r];
+    runner.process(&mut main, None, &notes[..1], 9600, false);
+    assert!(l[..100 + latency].iter().all(|v| *v == 0.0), "nothing before the note");
+    let peak = l[100 + latency..].iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    assert!(peak > 0.05, "the note sounds: peak {peak}");
 }

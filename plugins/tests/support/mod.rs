@@ -5,7 +5,7 @@
 use clack_extensions::latency::PluginLatency;
 use clack_extensions::params::{ParamInfoBuffer, PluginParams};
 use clack_extensions::state::PluginState;
-use clack_host::events::event_types::ParamValueEvent;
+use clack_host::events::event_types::{NoteOffEvent, NoteOnEvent, ParamValueEvent};
 use clack_host::prelude::*;
 use std::ffi::CString;
 use std::path::PathBuf;
@@ -191,6 +191,65 @@ impl Plugin {
                 .expect("processes");
             pos += n;
             k += 1;
+        }
+        let stopped = processor.stop_processing();
+        self.instance.deactivate(stopped);
+        (output, latency)
+    }
+}
+
+impl Plugin {
+    /// Activates an instrument (no audio input) and plays `notes`, each
+    /// `(frame, key, velocity)` with velocity 0 for a note off, for `frames`
+    /// frames in blocks of `block`. Returns the output and the latency.
+    pub fn play(
+        &mut self,
+        sample_rate: f64,
+        block: usize,
+        notes: &[(usize, u16, f64)],
+        frames: usize,
+    ) -> (Stereo, u32) {
+        let config = PluginAudioConfiguration { sample_rate, min_frames_count: 1, max_frames_count: block as u32 };
+        let stopped = self.instance.activate(|_, _| (), config).expect("activates");
+        let latency = self.latency();
+        let mut processor = stopped.start_processing().expect("starts processing");
+        let mut output: Stereo = [vec![0.0; frames], vec![0.0; frames]];
+        let mut input_ports = AudioPorts::with_capacity(0, 0);
+        let mut output_ports = AudioPorts::with_capacity(2, 1);
+        let mut pos = 0;
+        while pos < frames {
+            let n = block.min(frames - pos);
+            let mut events = EventBuffer::new();
+            for (frame, key, velocity) in notes.iter().filter(|(f, _, _)| (pos..pos + n).contains(f)) {
+                let (time, pckn) = ((frame - pos) as u32, Pckn::new(0u16, 0u16, *key, clack_host::events::Match::All));
+                if *velocity > 0.0 {
+                    events.push(&NoteOnEvent::new(time, pckn, *velocity));
+                } else {
+                    events.push(&NoteOffEvent::new(time, pckn, 0.0));
+                }
+            }
+            let inputs = input_ports.with_input_buffers(std::iter::empty::<
+                AudioPortBuffer<std::iter::Empty<InputChannel<f32>>, std::iter::Empty<InputChannel<f64>>>,
+            >());
+            let (left, right) = output.split_at_mut(1);
+            let mut outputs = output_ports.with_output_buffers([AudioPortBuffer {
+                latency: 0,
+                channels: AudioPortBufferType::f32_output_only(
+                    [&mut left[0][pos..pos + n], &mut right[0][pos..pos + n]].into_iter(),
+                ),
+            }]);
+            let mut out_events = EventBuffer::new();
+            processor
+                .process(
+                    &inputs,
+                    &mut outputs,
+                    &InputEvents::from_buffer(&events),
+                    &mut OutputEvents::from_buffer(&mut out_events),
+                    Some(pos as u64),
+                    None,
+                )
+                .expect("processes");
+            pos += n;
         }
         let stopped = processor.stop_processing();
         self.instance.deactivate(stopped);
