@@ -83,8 +83,9 @@ fn a_preset_in_the_plugin_equals_mixgraph_render_bit_for_bit() {
     let (wav_in, wav_ref, graph) = (dir.path().join("in.wav"), dir.path().join("ref.wav"), dir.path().join("g.json"));
     write_f32_wav(&wav_in, &input, 48_000);
     std::fs::write(&graph, PRESET).unwrap();
+    support::ensure_built();
     let binary = target_dir().join("mixgraph");
-    assert!(binary.exists(), "{} is missing: build the workspace first", binary.display());
+    assert!(binary.exists(), "{} is missing after building it", binary.display());
     let status = std::process::Command::new(&binary)
         .args(["render", "--graph"])
         .arg(&graph)

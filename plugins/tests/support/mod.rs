@@ -18,14 +18,32 @@ pub fn target_dir() -> PathBuf {
     exe.parent().and_then(|p| p.parent()).expect("target dir").to_path_buf()
 }
 
+/// Builds the plugin library and the `mixgraph` binary into this build's
+/// target directory (`cargo test` builds the crate's rlib for tests, not
+/// the shared library a host loads). Once per test process; a no-op when
+/// they are up to date.
+pub fn ensure_built() {
+    static BUILT: std::sync::Once = std::sync::Once::new();
+    BUILT.call_once(|| {
+        let dir = target_dir();
+        let profile = dir.file_name().and_then(|n| n.to_str()).unwrap_or("debug").to_string();
+        let root = dir.parent().expect("target root").to_path_buf();
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut cmd = std::process::Command::new(cargo);
+        cmd.args(["build", "--quiet", "-p", "mixgraph-plugins", "-p", "mixgraph", "--target-dir"]).arg(&root);
+        if profile == "release" {
+            cmd.arg("--release");
+        }
+        let status = cmd.status().expect("cargo runs");
+        assert!(status.success(), "building the plugin library failed");
+    });
+}
+
 /// The plugin library built by this workspace (a `.clap` file is this library).
 pub fn plugin_library() -> PathBuf {
+    ensure_built();
     let path = target_dir().join("libmixgraph_plugins.so");
-    assert!(
-        path.exists(),
-        "{} is missing: build the workspace first (cargo build -p mixgraph-plugins)",
-        path.display()
-    );
+    assert!(path.exists(), "{} is missing after building it", path.display());
     path
 }
 
