@@ -51,6 +51,9 @@ pub struct NodeSpec {
     /// Parameter values by id: numbers, booleans, or enum variant names.
     #[serde(default, skip_serializing_if = "Map::is_empty")]
     pub params: Map<String, Value>,
+    /// Where the node sits on an editor's canvas; ignored by the engine.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<[f32; 2]>,
 }
 
 /// An edge as written in a graph file.
@@ -304,7 +307,13 @@ pub fn to_file(graph: &Graph) -> GraphFile {
                 };
                 params.insert(desc.id.clone(), value);
             }
-            NodeSpec { id: n.id.clone(), type_id: n.info.type_id.clone(), config: n.node.config(), params }
+            NodeSpec {
+                id: n.id.clone(),
+                type_id: n.info.type_id.clone(),
+                config: n.node.config(),
+                params,
+                position: None,
+            }
         })
         .collect();
     let edges = graph.edges().into_iter().map(|(from, to)| EdgeSpec { from, to }).collect();

@@ -1,0 +1,20 @@
+//! mixgraph's node editor as a library: the standalone `mixgraph-studio`
+//! app draws it in a window, and the plugins can draw the same editor.
+//!
+//! * [`document`]: a graph being edited (nodes, positions, wires), loaded
+//!   and saved through the engine's own graph-file loader and writer.
+//! * [`history`]: undo and redo for every edit.
+//! * [`palette`]: every registered node type, by family, searchable.
+//! * [`viewer`]: nodes on the canvas (egui-snarl), with inline parameter
+//!   controls.
+//! * [`studio`]: the editor (menus, palette, canvas, status, dialogs).
+//! * [`screenshot`]: writing a frame to PNG (`--screenshot`).
+
+pub mod document;
+pub mod history;
+pub mod palette;
+pub mod screenshot;
+pub mod studio;
+pub mod viewer;
+
+pub use studio::Studio;

@@ -1,0 +1,67 @@
+//! `mixgraph-studio`: the node editor in a window.
+
+use clap::Parser;
+use mixgraph_studio::Studio;
+use std::path::PathBuf;
+
+/// The mixgraph node editor.
+#[derive(Parser)]
+#[command(name = "mixgraph-studio", version, about)]
+struct Args {
+    /// Graph file to open.
+    file: Option<PathBuf>,
+    /// Draw a few frames, write the window to this PNG file and quit (for CI).
+    #[arg(long, value_name = "PATH")]
+    screenshot: Option<PathBuf>,
+}
+
+/// The window: the editor plus the screenshot option.
+struct App {
+    studio: Studio,
+    screenshot: Option<PathBuf>,
+    frames: u32,
+}
+
+impl eframe::App for App {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.studio.ui(ui);
+        let Some(path) = self.screenshot.clone() else { return };
+        self.frames += 1;
+        let ctx = ui.ctx().clone();
+        // Let the layout settle (fonts, panel sizes) before the picture.
+        if self.frames == 10 {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Screenshot(egui::UserData::default()));
+        }
+        let image = ctx.input(|i| {
+            i.events.iter().find_map(|e| match e {
+                egui::Event::Screenshot { image, .. } => Some(image.clone()),
+                _ => None,
+            })
+        });
+        if let Some(image) = image {
+            match mixgraph_studio::screenshot::write_png(&image, &path) {
+                Ok(()) => println!("wrote {} ({}x{})", path.display(), image.size[0], image.size[1]),
+                Err(e) => eprintln!("error: cannot write {}: {e}", path.display()),
+            }
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        }
+        ctx.request_repaint();
+    }
+}
+
+fn main() -> eframe::Result<()> {
+    let args = Args::parse();
+    let mut studio = Studio::new();
+    if let Some(file) = &args.file {
+        studio.open(file);
+    }
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default().with_inner_size([1280.0, 800.0]).with_title("mixgraph studio"),
+        ..Default::default()
+    };
+    eframe::run_native(
+        "mixgraph studio",
+        options,
+        Box::new(move |_| Ok(Box::new(App { studio, screenshot: args.screenshot, frames: 0 }))),
+    )
+}

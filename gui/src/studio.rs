@@ -1,0 +1,408 @@
+//! The editor: menu bar, palette, canvas and status line, drawn into any
+//! `Ui` (the standalone window, a plugin's editor, or a test harness).
+
+use crate::document::Document;
+use crate::history::History;
+use crate::palette::Palette;
+use crate::viewer::Viewer;
+use egui::{Key, KeyboardShortcut, Modifiers, Pos2, Ui};
+use egui_snarl::ui::SnarlWidget;
+use mixgraph_graph::NodeRegistry;
+use std::path::{Path, PathBuf};
+
+/// Most recent files remembered.
+const RECENT: usize = 8;
+
+/// What waits for the user's answer in a dialog.
+#[derive(Clone, Debug, PartialEq)]
+enum Dialog {
+    /// Type a path to open.
+    Open,
+    /// Type a path to save to.
+    SaveAs,
+    /// Unsaved changes would be lost by this action.
+    Discard(Action),
+}
+
+/// An action that replaces the document.
+#[derive(Clone, Debug, PartialEq)]
+enum Action {
+    New,
+    Open(PathBuf),
+}
+
+/// The editor's whole state.
+pub struct Studio {
+    registry: NodeRegistry,
+    /// The document being edited.
+    pub doc: Document,
+    /// The document as last recorded in the history, and its saved form.
+    committed: Document,
+    committed_json: String,
+    /// The saved form at the last open or save (dirty when different).
+    saved_json: String,
+    history: History,
+    palette: Palette,
+    /// The file the document lives in.
+    pub path: Option<PathBuf>,
+    /// Recently opened or saved files, newest first.
+    pub recent: Vec<PathBuf>,
+    /// The last message for the status line (errors start with "error:").
+    pub status: String,
+    dialog: Option<Dialog>,
+    path_text: String,
+    /// Where "+" in the palette puts the next node.
+    next_pos: Pos2,
+}
+
+impl Default for Studio {
+    fn default() -> Self {
+        Studio::new()
+    }
+}
+
+impl Studio {
+    /// An editor with an empty graph.
+    pub fn new() -> Self {
+        let registry = mixgraph_nodes::registry();
+        let doc = Document::new();
+        let json = doc.to_json(&registry).unwrap_or_default();
+        Studio {
+            registry,
+            committed: doc.clone(),
+            doc,
+            committed_json: json.clone(),
+            saved_json: json,
+            history: History::default(),
+            palette: Palette::default(),
+            path: None,
+            recent: Vec::new(),
+            status: "new graph".into(),
+            dialog: None,
+            path_text: String::new(),
+            next_pos: Pos2::new(40.0, 40.0),
+        }
+    }
+
+    /// The node registry the editor offers.
+    pub fn registry(&self) -> &NodeRegistry {
+        &self.registry
+    }
+
+    /// True when the document differs from its file.
+    pub fn is_dirty(&self) -> bool {
+        self.current_json() != self.saved_json
+    }
+
+    fn current_json(&self) -> String {
+        self.doc.to_json(&self.registry).unwrap_or_default()
+    }
+
+    /// Replaces the document (new or opened): no history, not dirty.
+    fn replace(&mut self, doc: Document, path: Option<PathBuf>) {
+        self.doc = doc;
+        let json = self.current_json();
+        self.committed = self.doc.clone();
+        self.committed_json = json.clone();
+        self.saved_json = json;
+        self.history.clear();
+        self.path = path;
+    }
+
+    /// Opens `path`; a file that does not load leaves the document as it
+    /// was and shows the loader's error.
+    pub fn open(&mut self, path: &Path) {
+        let loaded = std::fs::read_to_string(path)
+            .map_err(|e| format!("{}: cannot read: {e}", path.display()))
+            .and_then(|text| {
+                Document::from_json(&text, &path.display().to_string(), &self.registry).map_err(|e| e.to_string())
+            });
+        match loaded {
+            Ok(doc) => {
+                self.replace(doc, Some(path.to_path_buf()));
+                self.remember(path);
+                self.status = format!("opened {}", path.display());
+            }
+            Err(e) => self.status = format!("error: {e}"),
+        }
+    }
+
+    /// Saves to `path` (through a temporary file renamed into place).
+    pub fn save_to(&mut self, path: &Path) {
+        let result = self.doc.to_json(&self.registry).and_then(|json| {
+            let tmp = path.with_extension("json.tmp");
+            std::fs::write(&tmp, &json)?;
+            std::fs::rename(&tmp, path)?;
+            Ok(json)
+        });
+        match result {
+            Ok(json) => {
+                self.saved_json = json;
+                self.path = Some(path.to_path_buf());
+                self.remember(path);
+                self.status = format!("saved {}", path.display());
+            }
+            Err(e) => self.status = format!("error: cannot save {}: {e}", path.display()),
+        }
+    }
+
+    fn remember(&mut self, path: &Path) {
+        self.recent.retain(|p| p != path);
+        self.recent.insert(0, path.to_path_buf());
+        self.recent.truncate(RECENT);
+    }
+
+    /// Adds a node of `type_id` (from the palette) and selects nothing else.
+    pub fn add_node(&mut self, type_id: &str) {
+        let pos = self.next_pos;
+        match self.doc.add_node(type_id, pos, &self.registry) {
+            Ok(_) => {
+                // Left to right, three to a row, so new nodes do not cover each other.
+                let (x, y) = if self.next_pos.x > 600.0 {
+                    (40.0, 40.0 + (self.next_pos.y - 40.0 + 280.0) % 840.0)
+                } else {
+                    (self.next_pos.x + 330.0, self.next_pos.y)
+                };
+                self.next_pos = Pos2::new(x, y);
+                self.status = format!("added {type_id}");
+            }
+            Err(e) => self.status = format!("error: {e}"),
+        }
+    }
+
+    /// Undoes the last edit.
+    pub fn undo(&mut self) {
+        if let Some(doc) = self.history.undo(self.doc.clone()) {
+            self.set_committed(doc);
+            self.status = "undo".into();
+        }
+    }
+
+    /// Redoes the last undone edit.
+    pub fn redo(&mut self) {
+        if let Some(doc) = self.history.redo(self.doc.clone()) {
+            self.set_committed(doc);
+            self.status = "redo".into();
+        }
+    }
+
+    fn set_committed(&mut self, doc: Document) {
+        self.doc = doc;
+        self.committed = self.doc.clone();
+        self.committed_json = self.current_json();
+    }
+
+    /// Records an edit in the history when the document changed since the
+    /// last record (called when no pointer button is held).
+    pub fn commit_edits(&mut self) {
+        let json = self.current_json();
+        if json != self.committed_json {
+            self.history.record(std::mem::replace(&mut self.committed, self.doc.clone()));
+            self.committed_json = json;
+        }
+    }
+
+    fn request(&mut self, action: Action) {
+        if self.is_dirty() {
+            self.dialog = Some(Dialog::Discard(action));
+        } else {
+            self.run(action);
+        }
+    }
+
+    fn run(&mut self, action: Action) {
+        match action {
+            Action::New => {
+                self.replace(Document::new(), None);
+                self.status = "new graph".into();
+            }
+            Action::Open(path) => self.open(&path),
+        }
+    }
+
+    /// The built-in presets (graph files under the repository's `presets/`).
+    pub fn presets() -> Vec<PathBuf> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../presets");
+        let mut found = Vec::new();
+        let mut dirs = vec![root];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "json") {
+                    found.push(path);
+                }
+            }
+        }
+        found.sort();
+        found
+    }
+
+    fn menu_bar(&mut self, ui: &mut Ui) {
+        egui::MenuBar::new().ui(ui, |ui| {
+            ui.menu_button("File", |ui| {
+                if ui.button("New").clicked() {
+                    self.request(Action::New);
+                    ui.close();
+                }
+                if ui.button("Open…").clicked() {
+                    self.path_text = self.path.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
+                    self.dialog = Some(Dialog::Open);
+                    ui.close();
+                }
+                ui.menu_button("Open preset", |ui| {
+                    for preset in Self::presets() {
+                        let name = preset.components().rev().take(2).collect::<Vec<_>>();
+                        let label =
+                            name.iter().rev().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+                        if ui.button(label).clicked() {
+                            self.request(Action::Open(preset.clone()));
+                            ui.close();
+                        }
+                    }
+                });
+                ui.menu_button("Open recent", |ui| {
+                    for path in self.recent.clone() {
+                        if ui.button(path.display().to_string()).clicked() {
+                            self.request(Action::Open(path));
+                            ui.close();
+                        }
+                    }
+                });
+                if ui.button("Save").clicked() {
+                    self.save();
+                    ui.close();
+                }
+                if ui.button("Save as…").clicked() {
+                    self.path_text = self.path.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
+                    self.dialog = Some(Dialog::SaveAs);
+                    ui.close();
+                }
+            });
+            ui.menu_button("Edit", |ui| {
+                if ui.add_enabled(self.history.can_undo(), egui::Button::new("Undo")).clicked() {
+                    self.undo();
+                    ui.close();
+                }
+                if ui.add_enabled(self.history.can_redo(), egui::Button::new("Redo")).clicked() {
+                    self.redo();
+                    ui.close();
+                }
+            });
+        });
+    }
+
+    /// Saves to the document's file, or asks for one.
+    pub fn save(&mut self) {
+        match self.path.clone() {
+            Some(path) => self.save_to(&path),
+            None => {
+                self.path_text.clear();
+                self.dialog = Some(Dialog::SaveAs);
+            }
+        }
+    }
+
+    fn dialogs(&mut self, ui: &mut Ui) {
+        let Some(dialog) = self.dialog.clone() else { return };
+        let title = match &dialog {
+            Dialog::Open => "Open graph file",
+            Dialog::SaveAs => "Save graph file as",
+            Dialog::Discard(_) => "Unsaved changes",
+        };
+        egui::Window::new(title).collapsible(false).show(ui.ctx(), |ui| match dialog {
+            Dialog::Open | Dialog::SaveAs => {
+                ui.horizontal(|ui| {
+                    let label = ui.label("Path");
+                    ui.add(
+                        egui::TextEdit::singleline(&mut self.path_text).hint_text("path/to/graph.json").id_salt("path"),
+                    )
+                    .labelled_by(label.id)
+                    .widget_info(|| egui::WidgetInfo::labeled(egui::WidgetType::TextEdit, true, "Graph file path"));
+                });
+                ui.horizontal(|ui| {
+                    let verb = if dialog == Dialog::Open { "Open" } else { "Save" };
+                    if ui.button(verb).clicked() && !self.path_text.trim().is_empty() {
+                        let path = PathBuf::from(self.path_text.trim());
+                        self.dialog = None;
+                        if dialog == Dialog::Open {
+                            self.request(Action::Open(path));
+                        } else {
+                            self.save_to(&path);
+                        }
+                    }
+                    if ui.button("Cancel").clicked() {
+                        self.dialog = None;
+                    }
+                });
+            }
+            Dialog::Discard(action) => {
+                ui.label("The graph has changes that are not saved. Discard them?");
+                ui.horizontal(|ui| {
+                    if ui.button("Discard").clicked() {
+                        self.dialog = None;
+                        self.run(action);
+                    }
+                    if ui.button("Cancel").clicked() {
+                        self.dialog = None;
+                    }
+                });
+            }
+        });
+    }
+
+    fn shortcuts(&mut self, ui: &mut Ui) {
+        let shortcut = |m: Modifiers, k: Key| KeyboardShortcut::new(m, k);
+        let redo = ui.input_mut(|i| {
+            i.consume_shortcut(&shortcut(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z))
+                || i.consume_shortcut(&shortcut(Modifiers::COMMAND, Key::Y))
+        });
+        let undo = ui.input_mut(|i| i.consume_shortcut(&shortcut(Modifiers::COMMAND, Key::Z)));
+        let save = ui.input_mut(|i| i.consume_shortcut(&shortcut(Modifiers::COMMAND, Key::S)));
+        if redo {
+            self.redo();
+        } else if undo {
+            self.undo();
+        }
+        if save {
+            self.save();
+        }
+    }
+
+    /// Draws the editor into `ui` and records finished edits.
+    pub fn ui(&mut self, ui: &mut Ui) {
+        // Labels on the canvas must let clicks through to their node (its
+        // menu and dragging), so text is not selectable.
+        ui.style_mut().interaction.selectable_labels = false;
+        self.shortcuts(ui);
+        egui::Panel::top("studio menu").show(ui, |ui| self.menu_bar(ui));
+        egui::Panel::bottom("studio status").show(ui, |ui| {
+            let dirty = if self.is_dirty() { " (modified)" } else { "" };
+            let file = self.path.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "untitled".into());
+            ui.horizontal(|ui| {
+                ui.label(format!("{file}{dirty}"));
+                ui.separator();
+                let status = egui::RichText::new(&self.status);
+                ui.label(if self.status.starts_with("error:") {
+                    status.color(ui.visuals().error_fg_color)
+                } else {
+                    status
+                });
+            });
+        });
+        egui::Panel::left("studio palette").resizable(true).default_size(230.0).show(ui, |ui| {
+            if let Some(type_id) = self.palette.show(ui, &self.registry) {
+                self.add_node(&type_id);
+            }
+        });
+        egui::CentralPanel::default().show(ui, |ui| {
+            let mut viewer = Viewer { registry: &self.registry };
+            SnarlWidget::new().id_salt("studio canvas").show(&mut self.doc.snarl, &mut viewer, ui);
+        });
+        self.dialogs(ui);
+        if !ui.input(|i| i.pointer.any_down()) {
+            self.commit_edits();
+        }
+    }
+}

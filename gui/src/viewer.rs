@@ -1,0 +1,232 @@
+//! How nodes look and behave on the canvas: ports as pins (audio and note
+//! events in different colours), parameters as inline controls, and the
+//! node and canvas menus.
+
+use crate::document::{Document, EditorNode, compatible};
+use crate::palette;
+use egui::{Color32, Pos2, Ui};
+use egui_snarl::ui::{PinInfo, SnarlViewer};
+use egui_snarl::{InPin, InPinId, NodeId, OutPin, OutPinId, Snarl};
+use mixgraph_graph::{NodeRegistry, ParamDesc, ParamRange, PortKind};
+
+const AUDIO: Color32 = Color32::from_rgb(80, 160, 230);
+const EVENTS: Color32 = Color32::from_rgb(230, 160, 60);
+/// Nodes with at most this many parameters show them all inline.
+const SHOWN_INLINE: usize = 12;
+
+/// The canvas's behaviour, borrowing the registry for the add-node menu.
+pub struct Viewer<'a> {
+    /// Node types for the canvas menu.
+    pub registry: &'a NodeRegistry,
+}
+
+fn pin_for(kind: &PortKind) -> PinInfo {
+    let fill = if *kind == PortKind::Events { EVENTS } else { AUDIO };
+    PinInfo { fill: Some(fill), ..PinInfo::circle() }
+}
+
+fn port_label(name: &str, kind: &PortKind) -> String {
+    match kind {
+        PortKind::Audio { channels } => format!("{name} ({channels} ch)"),
+        PortKind::Events => format!("{name} (notes)"),
+    }
+}
+
+/// An inline control for one parameter; double-click resets to the
+/// default. Returns true when the value changed.
+pub fn param_control(ui: &mut Ui, desc: &ParamDesc, value: &mut f32) -> bool {
+    let before = *value;
+    let response = match &desc.range {
+        ParamRange::Float { min, max, log } => {
+            let suffix = desc.unit.suffix();
+            let suffix = if suffix.is_empty() { String::new() } else { format!(" {suffix}") };
+            ui.add(
+                egui::Slider::new(value, *min..=*max).logarithmic(*log && *min > 0.0).suffix(suffix).text(&desc.name),
+            )
+        }
+        ParamRange::Enum { variants } => {
+            let mut index = value.round().max(0.0) as usize;
+            let response = egui::ComboBox::from_label(&desc.name)
+                .selected_text(variants.get(index).copied().unwrap_or("?"))
+                .show_ui(ui, |ui| {
+                    for (i, v) in variants.iter().enumerate() {
+                        ui.selectable_value(&mut index, i, *v);
+                    }
+                })
+                .response;
+            *value = index as f32;
+            response
+        }
+        ParamRange::Bool => {
+            let mut on = *value >= 0.5;
+            let response = ui.checkbox(&mut on, &desc.name);
+            *value = if on { 1.0 } else { 0.0 };
+            response
+        }
+    };
+    if response.double_clicked() {
+        *value = desc.default;
+    }
+    response.on_hover_text(format!("{} ({}): double-click for the default", desc.id, desc.range.describe(desc.unit)));
+    *value != before
+}
+
+/// A menu wiring `node`'s outputs to compatible inputs elsewhere (the
+/// keyboard- and menu-driven alternative to dragging a wire).
+fn connect_menu(ui: &mut Ui, node: NodeId, snarl: &mut Snarl<EditorNode>) {
+    let Some(this) = snarl.get_node(node).cloned() else { return };
+    if this.info.outputs.is_empty() {
+        return;
+    }
+    let others: Vec<(NodeId, EditorNode)> =
+        snarl.nodes_ids_data().filter(|(i, _)| *i != node).map(|(i, n)| (i, n.value.clone())).collect();
+    let label = format!("connect {}", this.id);
+    let response = ui
+        .menu_button("connect to…", |ui| {
+            for (o, out) in this.info.outputs.iter().enumerate() {
+                for (other, target) in &others {
+                    for (i, input) in target.info.inputs.iter().enumerate() {
+                        if compatible(&out.kind, &input.kind) {
+                            let label = format!("{}.{} -> {}.{}", this.id, out.name, target.id, input.name);
+                            if ui.button(label).clicked() {
+                                snarl.connect(OutPinId { node, output: o }, InPinId { node: *other, input: i });
+                                ui.close();
+                            }
+                        }
+                    }
+                }
+            }
+        })
+        .response;
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::WidgetType::Button, true, &label));
+}
+
+impl SnarlViewer<EditorNode> for Viewer<'_> {
+    fn title(&mut self, node: &EditorNode) -> String {
+        node.id.clone()
+    }
+
+    fn show_header(&mut self, node: NodeId, _: &[InPin], _: &[OutPin], ui: &mut Ui, snarl: &mut Snarl<EditorNode>) {
+        if let Some(n) = snarl.get_node(node) {
+            ui.label(egui::RichText::new(&n.id).strong());
+            ui.label(egui::RichText::new(&n.type_id).weak().small());
+        }
+    }
+
+    fn inputs(&mut self, node: &EditorNode) -> usize {
+        node.info.inputs.len()
+    }
+
+    fn outputs(&mut self, node: &EditorNode) -> usize {
+        node.info.outputs.len()
+    }
+
+    fn show_input(
+        &mut self,
+        pin: &InPin,
+        ui: &mut Ui,
+        snarl: &mut Snarl<EditorNode>,
+    ) -> impl egui_snarl::ui::SnarlPin + 'static {
+        let port = snarl.get_node(pin.id.node).and_then(|n| n.info.inputs.get(pin.id.input)).cloned();
+        match port {
+            Some(p) => {
+                ui.label(port_label(&p.name, &p.kind));
+                pin_for(&p.kind)
+            }
+            None => PinInfo::circle(),
+        }
+    }
+
+    fn show_output(
+        &mut self,
+        pin: &OutPin,
+        ui: &mut Ui,
+        snarl: &mut Snarl<EditorNode>,
+    ) -> impl egui_snarl::ui::SnarlPin + 'static {
+        let port = snarl.get_node(pin.id.node).and_then(|n| n.info.outputs.get(pin.id.output)).cloned();
+        match port {
+            Some(p) => {
+                ui.label(port_label(&p.name, &p.kind));
+                pin_for(&p.kind)
+            }
+            None => PinInfo::circle(),
+        }
+    }
+
+    fn has_body(&mut self, node: &EditorNode) -> bool {
+        !node.info.params.is_empty()
+    }
+
+    fn show_body(&mut self, node: NodeId, _: &[InPin], _: &[OutPin], ui: &mut Ui, snarl: &mut Snarl<EditorNode>) {
+        let Some(n) = snarl.get_node_mut(node) else { return };
+        let info = n.info.clone();
+        let controls = |ui: &mut Ui, params: &mut [f32]| {
+            ui.set_max_width(280.0);
+            ui.spacing_mut().slider_width = 110.0;
+            for (desc, value) in info.params.iter().zip(params.iter_mut()) {
+                ui.push_id(&desc.id, |ui| param_control(ui, desc, value));
+            }
+        };
+        // Short lists inline; long ones (an 8-band EQ has 57) folded.
+        if info.params.len() <= SHOWN_INLINE {
+            ui.vertical(|ui| controls(ui, &mut n.params));
+        } else {
+            egui::CollapsingHeader::new(format!("{} parameters", info.params.len()))
+                .id_salt(("params", node))
+                .show(ui, |ui| controls(ui, &mut n.params));
+        }
+    }
+
+    fn connect(&mut self, from: &OutPin, to: &InPin, snarl: &mut Snarl<EditorNode>) {
+        let kinds = (
+            snarl.get_node(from.id.node).and_then(|n| n.info.outputs.get(from.id.output)).map(|p| p.kind),
+            snarl.get_node(to.id.node).and_then(|n| n.info.inputs.get(to.id.input)).map(|p| p.kind),
+        );
+        if let (Some(a), Some(b)) = kinds
+            && compatible(&a, &b)
+            && from.id.node != to.id.node
+        {
+            snarl.connect(from.id, to.id);
+        }
+    }
+
+    fn has_footer(&mut self, node: &EditorNode) -> bool {
+        !node.info.outputs.is_empty()
+    }
+
+    fn show_footer(&mut self, node: NodeId, _: &[InPin], _: &[OutPin], ui: &mut Ui, snarl: &mut Snarl<EditorNode>) {
+        connect_menu(ui, node, snarl);
+    }
+
+    fn has_node_menu(&mut self, _: &EditorNode) -> bool {
+        true
+    }
+
+    fn show_node_menu(&mut self, node: NodeId, _: &[InPin], _: &[OutPin], ui: &mut Ui, snarl: &mut Snarl<EditorNode>) {
+        connect_menu(ui, node, snarl);
+        if ui.button("Duplicate").clicked() {
+            let mut doc = Document { snarl: std::mem::take(snarl), ..Document::default() };
+            doc.duplicate(node);
+            *snarl = doc.snarl;
+            ui.close();
+        }
+        if ui.button("Delete").clicked() {
+            snarl.remove_node(node);
+            ui.close();
+        }
+    }
+
+    fn has_graph_menu(&mut self, _: Pos2, _: &mut Snarl<EditorNode>) -> bool {
+        true
+    }
+
+    fn show_graph_menu(&mut self, pos: Pos2, ui: &mut Ui, snarl: &mut Snarl<EditorNode>) {
+        ui.label("Add node");
+        if let Some(type_id) = palette::menu(ui, self.registry) {
+            let mut doc = Document { snarl: std::mem::take(snarl), ..Document::default() };
+            let _ = doc.add_node(&type_id, pos, self.registry);
+            *snarl = doc.snarl;
+            ui.close();
+        }
+    }
+}
