@@ -64,7 +64,7 @@ fn each_mistake_gets_a_message_naming_file_node_and_field() {
         ),
         (
             graph(r#"{"id": "g", "type": "util.gain", "gain": 2}"#, ""),
-            "song.json: node 'g': nodes[0]: unknown field `gain`, expected one of `id`, `type`, `config`, `params`",
+            "song.json: node 'g': nodes[0]: unknown field `gain`, expected one of `id`, `type`, `config`, `params`, `position`",
         ),
         (
             graph(
