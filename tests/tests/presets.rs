@@ -13,7 +13,11 @@ fn every_preset_loads_compiles_and_renders() {
         file::check(&graph, &path.display().to_string(), &StreamInfo::new(48_000.0, 512)).unwrap();
         assert!(!graph.description.is_empty(), "{}: presets document their intent", path.display());
         let (engine, mut ex) = engine(graph, 512);
-        let out = render(&engine, &mut ex, 96_000, 512, |ch| noise(96_000, 0.25, ch as u64 + 1));
+        let out = if engine.report().event_inputs.is_empty() {
+            render(&engine, &mut ex, 96_000, 512, |ch| noise(96_000, 0.25, ch as u64 + 1))
+        } else {
+            play_chord(&engine, &mut ex, 96_000)
+        };
         assert!(!out.is_empty(), "{}: no outputs", path.display());
         for ch in &out {
             assert!(ch.iter().all(|v| v.is_finite()), "{}: non-finite output", path.display());
@@ -21,6 +25,43 @@ fn every_preset_loads_compiles_and_renders() {
             assert!(rms > 1e-3, "{}: output is silent", path.display());
         }
     }
+}
+
+/// An instrument preset's output for a C major chord held for the first
+/// half of `frames`, played into every note input.
+fn play_chord(engine: &mixgraph_graph::Engine, ex: &mut mixgraph_graph::Executor, frames: usize) -> Vec<Vec<f32>> {
+    use mixgraph_graph::{NoteEvent, NoteEventKind};
+    let channels: usize = engine.report().outputs.iter().map(|p| p.channels).sum();
+    let mut out = vec![vec![0.0f32; frames]; channels];
+    let chord = |on: bool| -> Vec<NoteEvent> {
+        [60u8, 64, 67]
+            .iter()
+            .map(|&note| NoteEvent {
+                frame: 0,
+                kind: if on {
+                    NoteEventKind::NoteOn { channel: 0, note, velocity: 0.8 }
+                } else {
+                    NoteEventKind::NoteOff { channel: 0, note }
+                },
+            })
+            .collect()
+    };
+    let (on, off) = (chord(true), chord(false));
+    let inputs = engine.report().event_inputs.len();
+    for start in (0..frames).step_by(512) {
+        let n = 512.min(frames - start);
+        let events: &[NoteEvent] = if start == 0 {
+            &on
+        } else if start == frames / 2 / 512 * 512 {
+            &off
+        } else {
+            &[]
+        };
+        let lists = vec![events; inputs];
+        let mut outs: Vec<&mut [f32]> = out.iter_mut().map(|c| &mut c[start..start + n]).collect();
+        ex.process_with_events(&[], &lists, &mut outs, n);
+    }
+    out
 }
 
 #[test]
