@@ -4,6 +4,7 @@
 //! * [`document`]: a graph being edited (nodes, positions, wires), loaded
 //!   and saved through the engine's own graph-file loader and writer.
 //! * [`history`]: undo and redo for every edit.
+//! * [`live`]: keeps a running engine equal to the document, edit by edit.
 //! * [`palette`]: every registered node type, by family, searchable.
 //! * [`viewer`]: nodes on the canvas (egui-snarl), with inline parameter
 //!   controls.
@@ -12,6 +13,7 @@
 
 pub mod document;
 pub mod history;
+pub mod live;
 pub mod palette;
 pub mod screenshot;
 pub mod studio;
