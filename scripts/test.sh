@@ -23,8 +23,10 @@ fi
 need_component fmt rustfmt
 need_component clippy clippy
 
-# The editor's screenshot test starts the app on Xvfb with Mesa's software GL.
-gui_packages=(xvfb libgl1-mesa-dri libegl1 libgl1 libxkbcommon-x11-0 libxcursor1 libxrandr2 libxi6 libx11-xcb1)
+# The editor needs ALSA and JACK headers to build, and its tests run the app
+# on Xvfb with Mesa's software GL and play a graph through jackd's dummy backend.
+gui_packages=(xvfb libgl1-mesa-dri libegl1 libgl1 libxkbcommon-x11-0 libxcursor1 libxrandr2 libxi6 libx11-xcb1
+    pkg-config libasound2-dev libjack-jackd2-dev jackd2)
 missing=()
 for p in "${gui_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -209,7 +209,21 @@ impl Document {
     /// # Errors
     /// An unknown type.
     pub fn add_node(&mut self, type_id: &str, pos: Pos2, registry: &NodeRegistry) -> anyhow::Result<NodeId> {
-        let node = registry.create(type_id, &Value::Null).map_err(|e| anyhow::anyhow!("{type_id}: {e}"))?;
+        self.add_node_with(type_id, &Value::Null, pos, registry)
+    }
+
+    /// Adds a node of `type_id` built with `config` at `pos`.
+    ///
+    /// # Errors
+    /// An unknown type or a config it rejects.
+    pub fn add_node_with(
+        &mut self,
+        type_id: &str,
+        config: &Value,
+        pos: Pos2,
+        registry: &NodeRegistry,
+    ) -> anyhow::Result<NodeId> {
+        let node = registry.create(type_id, config).map_err(|e| anyhow::anyhow!("{type_id}: {e}"))?;
         let info = node.info();
         let node = EditorNode {
             id: self.fresh_id(type_id),
@@ -242,6 +256,19 @@ impl Document {
             _ => false,
         };
         ok && self.snarl.connect(from, to)
+    }
+
+    /// Sets parameter `param` of node `id` (no range check: the engine
+    /// clamps); false when either is unknown.
+    pub fn set_param(&mut self, id: NodeId, param: &str, value: f32) -> bool {
+        let Some(node) = self.snarl.get_node_mut(id) else { return false };
+        match node.info.params.iter().position(|p| p.id == param) {
+            Some(i) => {
+                node.params[i] = value;
+                true
+            }
+            None => false,
+        }
     }
 
     /// Output and input pins by `node.port` addresses.

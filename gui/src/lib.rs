@@ -1,6 +1,7 @@
 //! mixgraph's node editor as a library: the standalone `mixgraph-studio`
 //! app draws it in a window, and the plugins can draw the same editor.
 //!
+//! * [`audio`]: live output through cpal (JACK or ALSA).
 //! * [`document`]: a graph being edited (nodes, positions, wires), loaded
 //!   and saved through the engine's own graph-file loader and writer.
 //! * [`history`]: undo and redo for every edit.
@@ -11,6 +12,7 @@
 //! * [`studio`]: the editor (menus, palette, canvas, status, dialogs).
 //! * [`screenshot`]: writing a frame to PNG (`--screenshot`).
 
+pub mod audio;
 pub mod document;
 pub mod history;
 pub mod live;

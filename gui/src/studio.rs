@@ -1,8 +1,10 @@
 //! The editor: menu bar, palette, canvas and status line, drawn into any
 //! `Ui` (the standalone window, a plugin's editor, or a test harness).
 
+use crate::audio::{AudioOut, AudioSettings};
 use crate::document::Document;
 use crate::history::History;
+use crate::live::LiveGraph;
 use crate::palette::Palette;
 use crate::viewer::Viewer;
 use egui::{Key, KeyboardShortcut, Modifiers, Pos2, Ui};
@@ -53,6 +55,14 @@ pub struct Studio {
     path_text: String,
     /// Where "+" in the palette puts the next node.
     next_pos: Pos2,
+    /// Live audio: the output, the engine it plays, the settings, and the
+    /// document text last sent to it.
+    audio: Option<(AudioOut, LiveGraph)>,
+    /// Audio settings chosen in the Audio menu.
+    pub audio_settings: AudioSettings,
+    audio_synced: String,
+    /// The device failed: retry at this time.
+    audio_retry: Option<std::time::Instant>,
 }
 
 impl Default for Studio {
@@ -81,7 +91,129 @@ impl Studio {
             dialog: None,
             path_text: String::new(),
             next_pos: Pos2::new(40.0, 40.0),
+            audio: None,
+            audio_settings: AudioSettings::default(),
+            audio_synced: String::new(),
+            audio_retry: None,
         }
+    }
+
+    /// Starts live audio with the current settings.
+    pub fn start_audio(&mut self) {
+        self.audio = None;
+        let mut live = None;
+        let started = AudioOut::start(&self.audio_settings, |stream| {
+            let (graph, executor) = LiveGraph::start(&self.doc, &self.registry, stream)?;
+            live = Some(graph);
+            Ok(executor)
+        });
+        match (started, live) {
+            (Ok(out), Some(graph)) => {
+                self.status = format!("audio: {}", out.description);
+                self.audio_synced = self.current_json();
+                self.audio = Some((out, graph));
+                self.audio_retry = None;
+            }
+            (Err(e), _) => self.status = format!("error: audio: {e}"),
+            (Ok(_), None) => self.status = "error: audio: no graph".into(),
+        }
+    }
+
+    /// Stops live audio.
+    pub fn stop_audio(&mut self) {
+        self.audio = None;
+        self.audio_retry = None;
+        self.status = "audio stopped".into();
+    }
+
+    /// True while audio plays.
+    pub fn is_playing(&self) -> bool {
+        self.audio.is_some()
+    }
+
+    /// Sends the document's edits to the playing graph; notices a lost
+    /// device and retries it every two seconds.
+    fn audio_tick(&mut self) {
+        if let Some(when) = self.audio_retry
+            && std::time::Instant::now() >= when
+        {
+            self.start_audio();
+            if self.audio.is_none() {
+                self.audio_retry = Some(std::time::Instant::now() + std::time::Duration::from_secs(2));
+            }
+        }
+        let Some((out, _)) = &self.audio else { return };
+        if out.stats.failed.load(std::sync::atomic::Ordering::Relaxed) {
+            self.audio = None;
+            self.status = "error: the audio device stopped; retrying every 2 s".into();
+            self.audio_retry = Some(std::time::Instant::now() + std::time::Duration::from_secs(2));
+            return;
+        }
+        let json = self.current_json();
+        if json == self.audio_synced {
+            return;
+        }
+        let Some((_, live)) = &mut self.audio else { return };
+        match live.sync(&self.doc, &self.registry) {
+            Ok(_) => self.audio_synced = json,
+            // The audio thread has not taken the last edit: next frame.
+            Err(e) if e.to_string().contains("has not taken") => {}
+            Err(e) => {
+                self.status = format!("error: {e}");
+                self.audio_synced = json;
+            }
+        }
+    }
+
+    fn audio_menu(&mut self, ui: &mut Ui) {
+        ui.menu_button("Audio", |ui| {
+            if self.audio.is_some() {
+                if ui.button("Stop").clicked() {
+                    self.stop_audio();
+                    ui.close();
+                }
+            } else if ui.button("Play").clicked() {
+                self.start_audio();
+                ui.close();
+            }
+            ui.separator();
+            ui.menu_button("Backend", |ui| {
+                for host in crate::audio::hosts() {
+                    let chosen = self.audio_settings.host.as_deref() == Some(host.as_str());
+                    if ui.selectable_label(chosen, &host).clicked() {
+                        self.audio_settings.host = Some(host);
+                        self.audio_settings.device = None;
+                    }
+                }
+            });
+            ui.menu_button("Device", |ui| {
+                if ui.selectable_label(self.audio_settings.device.is_none(), "default").clicked() {
+                    self.audio_settings.device = None;
+                }
+                for device in crate::audio::devices(self.audio_settings.host.as_deref()) {
+                    let chosen = self.audio_settings.device.as_deref() == Some(device.as_str());
+                    if ui.selectable_label(chosen, &device).clicked() {
+                        self.audio_settings.device = Some(device);
+                    }
+                }
+            });
+            ui.menu_button("Sample rate", |ui| {
+                for rate in [None, Some(44_100), Some(48_000), Some(96_000), Some(192_000)] {
+                    let label = rate.map_or("device default".to_string(), |r| format!("{r} Hz"));
+                    if ui.selectable_label(self.audio_settings.sample_rate == rate, label).clicked() {
+                        self.audio_settings.sample_rate = rate;
+                    }
+                }
+            });
+            ui.menu_button("Buffer", |ui| {
+                for frames in [None, Some(64), Some(128), Some(256), Some(512), Some(1024), Some(2048)] {
+                    let label = frames.map_or("device default".to_string(), |f| format!("{f} frames"));
+                    if ui.selectable_label(self.audio_settings.buffer_frames == frames, label).clicked() {
+                        self.audio_settings.buffer_frames = frames;
+                    }
+                }
+            });
+        });
     }
 
     /// The node registry the editor offers.
@@ -280,6 +412,7 @@ impl Studio {
                     ui.close();
                 }
             });
+            self.audio_menu(ui);
             ui.menu_button("Edit", |ui| {
                 if ui.add_enabled(self.history.can_undo(), egui::Button::new("Undo")).clicked() {
                     self.undo();
@@ -383,6 +516,12 @@ impl Studio {
             ui.horizontal(|ui| {
                 ui.label(format!("{file}{dirty}"));
                 ui.separator();
+                if let Some((out, _)) = &self.audio {
+                    let stats = &out.stats;
+                    let xruns = stats.xruns.load(std::sync::atomic::Ordering::Relaxed);
+                    ui.label(format!("DSP {:.1} %, {xruns} xruns", 100.0 * stats.load(out.sample_rate)));
+                    ui.separator();
+                }
                 let status = egui::RichText::new(&self.status);
                 ui.label(if self.status.starts_with("error:") {
                     status.color(ui.visuals().error_fg_color)
@@ -403,6 +542,11 @@ impl Studio {
         self.dialogs(ui);
         if !ui.input(|i| i.pointer.any_down()) {
             self.commit_edits();
+        }
+        // Live audio follows every edit, also while a slider is dragged.
+        self.audio_tick();
+        if self.audio.is_some() || self.audio_retry.is_some() {
+            ui.ctx().request_repaint_after(std::time::Duration::from_millis(33));
         }
     }
 }

@@ -1,0 +1,132 @@
+//! A graph plays through JACK's dummy backend (jackd started and stopped
+//! here) for a few seconds while it is edited live; no xrun may occur.
+
+use egui::Pos2;
+use mixgraph_studio::audio::{AudioOut, AudioSettings};
+use mixgraph_studio::document::Document;
+use mixgraph_studio::live::LiveGraph;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+/// A jackd server on the dummy backend, under a private server name.
+struct Jack {
+    child: Child,
+}
+
+impl Drop for Jack {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_jack(name: &str) -> Jack {
+    let child = Command::new("jackd")
+        .args(["--no-realtime", "-n", name, "-d", "dummy", "-r", "48000", "-p", "256"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("jackd is needed for this test: scripts/test.sh installs it (apt-get install jackd2)");
+    Jack { child }
+}
+
+fn write_loop(path: &std::path::Path) {
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: 48_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    for i in 0..48_000u32 {
+        let t = f64::from(i) / 48_000.0;
+        let v = ((std::f64::consts::TAU * 220.0 * t).sin() * 0.3 * 32767.0) as i16;
+        w.write_sample(v).unwrap();
+        w.write_sample(v).unwrap();
+    }
+    w.finalize().unwrap();
+}
+
+#[test]
+fn a_graph_plays_through_jack_while_it_is_edited_with_no_xrun() {
+    let server = format!("mixgraph-test-{}", std::process::id());
+    // SAFETY: set before any thread of this test reads the environment.
+    unsafe {
+        std::env::set_var("JACK_DEFAULT_SERVER", &server);
+        std::env::set_var("JACK_NO_START_SERVER", "1");
+    }
+    let _jack = start_jack(&server);
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("loop.wav");
+    write_loop(&wav);
+
+    let registry = mixgraph_nodes::registry();
+    let mut doc = Document::new();
+    let config = serde_json::json!({ "path": wav });
+    let player = doc.add_node_with("io.file_player", &config, Pos2::ZERO, &registry).unwrap();
+    assert!(doc.set_param(player, "loop", 1.0));
+    let eq = doc.add_node("eq.tilt", Pos2::ZERO, &registry).unwrap();
+    doc.add_node("io.output", Pos2::ZERO, &registry).unwrap();
+    for (a, b) in [("file_player.out", "tilt.in"), ("tilt.out", "output.in")] {
+        let (o, i) = doc.pins(a, b).unwrap();
+        assert!(doc.connect(o, i), "{a} -> {b}");
+    }
+    let mut live = None;
+    // jackd takes a moment to come up: retry the connection for a few seconds.
+    let settings = AudioSettings { host: Some("JACK".into()), buffer_frames: Some(256), ..Default::default() };
+    let started = Instant::now();
+    let audio = loop {
+        let result = AudioOut::start(&settings, |stream| {
+            let (graph, executor) = LiveGraph::start(&doc, &registry, stream)?;
+            live = Some(graph);
+            Ok(executor)
+        });
+        match result {
+            Ok(audio) => break audio,
+            Err(e) if started.elapsed() < Duration::from_secs(10) => {
+                let _ = e;
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            Err(e) => panic!("cannot play through JACK: {e}"),
+        }
+    };
+    let mut live = live.unwrap();
+    println!("playing: {}", audio.description);
+    // Three seconds of edits every 100 ms: parameters, a node added and removed.
+    let begin = Instant::now();
+    let mut step = 0;
+    while begin.elapsed() < Duration::from_secs(3) {
+        std::thread::sleep(Duration::from_millis(100));
+        step += 1;
+        assert!(doc.set_param(eq, "tilt_db", (step % 13) as f32 - 6.0));
+        if step % 10 == 3 {
+            let gain = doc.add_node("util.gain", Pos2::ZERO, &registry).unwrap();
+            doc.snarl.drop_inputs(doc.pins("tilt.out", "output.in").unwrap().1);
+            for (a, b) in [("tilt.out", "gain.in"), ("gain.out", "output.in")] {
+                let (o, i) = doc.pins(a, b).unwrap();
+                assert!(doc.connect(o, i));
+            }
+            let _ = gain;
+        } else if step % 10 == 7
+            && let Some(gain) = doc.find("gain")
+        {
+            doc.snarl.remove_node(gain);
+            let (o, i) = doc.pins("tilt.out", "output.in").unwrap();
+            assert!(doc.connect(o, i));
+        }
+        // A busy engine (the audio thread has not taken the last edit) retries next time.
+        if let Err(e) = live.sync(&doc, &registry)
+            && !e.to_string().contains("has not taken")
+        {
+            panic!("sync: {e}");
+        }
+    }
+    let stats = &audio.stats;
+    let (callbacks, xruns) = (stats.callbacks.load(Ordering::Relaxed), stats.xruns.load(Ordering::Relaxed));
+    let load = stats.load(audio.sample_rate);
+    println!("{callbacks} callbacks in 3 s, {xruns} xruns, DSP load {:.1} %", load * 100.0);
+    assert!(callbacks > 300, "the stream ran ({callbacks} callbacks)");
+    assert_eq!(xruns, 0, "no xrun");
+    assert!(!stats.failed.load(Ordering::Relaxed), "no stream error");
+}
