@@ -5,6 +5,7 @@
 //! * [`document`]: a graph being edited (nodes, positions, wires), loaded
 //!   and saved through the engine's own graph-file loader and writer.
 //! * [`history`]: undo and redo for every edit.
+//! * [`meters`]: meters drawn from the engine's telemetry.
 //! * [`live`]: keeps a running engine equal to the document, edit by edit.
 //! * [`palette`]: every registered node type, by family, searchable.
 //! * [`viewer`]: nodes on the canvas (egui-snarl), with inline parameter
@@ -16,6 +17,7 @@ pub mod audio;
 pub mod document;
 pub mod history;
 pub mod live;
+pub mod meters;
 pub mod palette;
 pub mod screenshot;
 pub mod studio;

@@ -13,6 +13,15 @@ struct Args {
     /// Draw a few frames, write the window to this PNG file and quit (for CI).
     #[arg(long, value_name = "PATH")]
     screenshot: Option<PathBuf>,
+    /// Start playing the graph at once.
+    #[arg(long)]
+    play: bool,
+    /// Audio backend (JACK or ALSA; default: cpal's default).
+    #[arg(long, value_name = "NAME")]
+    audio_host: Option<String>,
+    /// Frames per audio callback (default: the device's).
+    #[arg(long, value_name = "FRAMES")]
+    buffer: Option<u32>,
 }
 
 /// The window: the editor plus the screenshot option.
@@ -29,7 +38,7 @@ impl eframe::App for App {
         self.frames += 1;
         let ctx = ui.ctx().clone();
         // Let the layout settle (fonts, panel sizes) before the picture.
-        if self.frames == 10 {
+        if self.frames == 30 {
             ctx.send_viewport_cmd(egui::ViewportCommand::Screenshot(egui::UserData::default()));
         }
         let image = ctx.input(|i| {
@@ -54,6 +63,11 @@ fn main() -> eframe::Result<()> {
     let mut studio = Studio::new();
     if let Some(file) = &args.file {
         studio.open(file);
+    }
+    studio.audio_settings.host = args.audio_host.clone();
+    studio.audio_settings.buffer_frames = args.buffer;
+    if args.play {
+        studio.start_audio();
     }
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default().with_inner_size([1280.0, 800.0]).with_title("mixgraph studio"),

@@ -536,7 +536,9 @@ impl Studio {
             }
         });
         egui::CentralPanel::default().show(ui, |ui| {
-            let mut viewer = Viewer { registry: &self.registry };
+            // Meters are read once per frame, never blocking the audio thread.
+            let meters = self.audio.as_ref().map(|(_, live)| live.engine().telemetry().snapshot()).unwrap_or_default();
+            let mut viewer = Viewer { registry: &self.registry, meters: &meters };
             SnarlWidget::new().id_salt("studio canvas").show(&mut self.doc.snarl, &mut viewer, ui);
         });
         self.dialogs(ui);

@@ -7,17 +7,27 @@ use crate::palette;
 use egui::{Color32, Pos2, Ui};
 use egui_snarl::ui::{PinInfo, SnarlViewer};
 use egui_snarl::{InPin, InPinId, NodeId, OutPin, OutPinId, Snarl};
-use mixgraph_graph::{NodeRegistry, ParamDesc, ParamRange, PortKind};
+use mixgraph_graph::{MeterFrame, NodeRegistry, ParamDesc, ParamRange, PortKind};
+use std::collections::BTreeMap;
 
 const AUDIO: Color32 = Color32::from_rgb(80, 160, 230);
 const EVENTS: Color32 = Color32::from_rgb(230, 160, 60);
 /// Nodes with at most this many parameters show them all inline.
 const SHOWN_INLINE: usize = 12;
 
-/// The canvas's behaviour, borrowing the registry for the add-node menu.
+/// The canvas's behaviour, borrowing the registry for the add-node menu
+/// and this frame's meter readings.
 pub struct Viewer<'a> {
     /// Node types for the canvas menu.
     pub registry: &'a NodeRegistry,
+    /// Latest meter frames by `node.meter` name (empty when not playing).
+    pub meters: &'a BTreeMap<String, MeterFrame>,
+}
+
+impl Viewer<'_> {
+    fn meters_of<'m>(&'m self, id: &'m str) -> impl Iterator<Item = (&'m String, &'m MeterFrame)> + 'm {
+        self.meters.iter().filter(move |(name, _)| name.split_once('.').is_some_and(|(node, _)| node == id))
+    }
 }
 
 fn pin_for(kind: &PortKind) -> PinInfo {
@@ -154,7 +164,7 @@ impl SnarlViewer<EditorNode> for Viewer<'_> {
     }
 
     fn has_body(&mut self, node: &EditorNode) -> bool {
-        !node.info.params.is_empty()
+        !node.info.params.is_empty() || self.meters_of(&node.id).next().is_some()
     }
 
     fn show_body(&mut self, node: NodeId, _: &[InPin], _: &[OutPin], ui: &mut Ui, snarl: &mut Snarl<EditorNode>) {
@@ -167,14 +177,21 @@ impl SnarlViewer<EditorNode> for Viewer<'_> {
                 ui.push_id(&desc.id, |ui| param_control(ui, desc, value));
             }
         };
-        // Short lists inline; long ones (an 8-band EQ has 57) folded.
-        if info.params.len() <= SHOWN_INLINE {
-            ui.vertical(|ui| controls(ui, &mut n.params));
-        } else {
-            egui::CollapsingHeader::new(format!("{} parameters", info.params.len()))
-                .id_salt(("params", node))
-                .show(ui, |ui| controls(ui, &mut n.params));
-        }
+        let id = n.id.clone();
+        ui.vertical(|ui| {
+            for (name, frame) in self.meters_of(&id) {
+                ui.push_id(name, |ui| crate::meters::draw(ui, name, &frame.data));
+            }
+            let Some(n) = snarl.get_node_mut(node) else { return };
+            // Short lists inline; long ones (an 8-band EQ has 57) folded.
+            if info.params.len() > SHOWN_INLINE {
+                egui::CollapsingHeader::new(format!("{} parameters", info.params.len()))
+                    .id_salt(("params", node))
+                    .show(ui, |ui| controls(ui, &mut n.params));
+            } else if !info.params.is_empty() {
+                controls(ui, &mut n.params);
+            }
+        });
     }
 
     fn connect(&mut self, from: &OutPin, to: &InPin, snarl: &mut Snarl<EditorNode>) {
