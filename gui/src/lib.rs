@@ -6,6 +6,7 @@
 //!   and saved through the engine's own graph-file loader and writer.
 //! * [`history`]: undo and redo for every edit.
 //! * [`meters`]: meters drawn from the engine's telemetry.
+//! * [`offline`]: rendering the document to a WAV file with progress.
 //! * [`live`]: keeps a running engine equal to the document, edit by edit.
 //! * [`palette`]: every registered node type, by family, searchable.
 //! * [`viewer`]: nodes on the canvas (egui-snarl), with inline parameter
@@ -18,6 +19,7 @@ pub mod document;
 pub mod history;
 pub mod live;
 pub mod meters;
+pub mod offline;
 pub mod palette;
 pub mod screenshot;
 pub mod studio;

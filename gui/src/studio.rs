@@ -22,6 +22,8 @@ enum Dialog {
     Open,
     /// Type a path to save to.
     SaveAs,
+    /// Type a WAV path to render to.
+    Render,
     /// Unsaved changes would be lost by this action.
     Discard(Action),
 }
@@ -63,6 +65,8 @@ pub struct Studio {
     audio_synced: String,
     /// The device failed: retry at this time.
     audio_retry: Option<std::time::Instant>,
+    /// An offline render in progress.
+    rendering: Option<crate::offline::OfflineRender>,
 }
 
 impl Default for Studio {
@@ -95,6 +99,44 @@ impl Studio {
             audio_settings: AudioSettings::default(),
             audio_synced: String::new(),
             audio_retry: None,
+            rendering: None,
+        }
+    }
+
+    /// Starts rendering the graph to `path` (48 kHz, or the playing rate;
+    /// 10 s when no file player sets the length) without stopping audio.
+    pub fn render_to(&mut self, path: &Path) {
+        let rate = self.audio.as_ref().map_or(48_000, |(out, _)| out.sample_rate);
+        match crate::offline::OfflineRender::start(&self.doc, &self.registry, path, rate, 10.0) {
+            Ok(render) => {
+                self.rendering = Some(render);
+                self.status = format!("rendering {}", path.display());
+            }
+            Err(e) => self.status = format!("error: cannot render: {e}"),
+        }
+    }
+
+    /// True while an offline render runs.
+    pub fn is_rendering(&self) -> bool {
+        self.rendering.is_some()
+    }
+
+    fn render_tick(&mut self, ui: &mut Ui) {
+        let Some(render) = &mut self.rendering else { return };
+        match render.finished() {
+            Some(Ok(path)) => {
+                self.status = format!("rendered {}", path.display());
+                self.rendering = None;
+            }
+            Some(Err(e)) => {
+                self.status = format!("error: render: {e}");
+                self.rendering = None;
+            }
+            None => {
+                let progress = render.progress();
+                ui.add(egui::ProgressBar::new(progress).desired_width(160.0).show_percentage());
+                ui.ctx().request_repaint_after(std::time::Duration::from_millis(50));
+            }
         }
     }
 
@@ -411,6 +453,12 @@ impl Studio {
                     self.dialog = Some(Dialog::SaveAs);
                     ui.close();
                 }
+                if ui.add_enabled(self.rendering.is_none(), egui::Button::new("Render to WAV…")).clicked() {
+                    self.path_text =
+                        self.path.as_ref().map(|p| p.with_extension("wav").display().to_string()).unwrap_or_default();
+                    self.dialog = Some(Dialog::Render);
+                    ui.close();
+                }
             });
             self.audio_menu(ui);
             ui.menu_button("Edit", |ui| {
@@ -442,10 +490,11 @@ impl Studio {
         let title = match &dialog {
             Dialog::Open => "Open graph file",
             Dialog::SaveAs => "Save graph file as",
+            Dialog::Render => "Render to a WAV file",
             Dialog::Discard(_) => "Unsaved changes",
         };
         egui::Window::new(title).collapsible(false).show(ui.ctx(), |ui| match dialog {
-            Dialog::Open | Dialog::SaveAs => {
+            Dialog::Open | Dialog::SaveAs | Dialog::Render => {
                 ui.horizontal(|ui| {
                     let label = ui.label("Path");
                     ui.add(
@@ -455,14 +504,18 @@ impl Studio {
                     .widget_info(|| egui::WidgetInfo::labeled(egui::WidgetType::TextEdit, true, "Graph file path"));
                 });
                 ui.horizontal(|ui| {
-                    let verb = if dialog == Dialog::Open { "Open" } else { "Save" };
+                    let verb = match dialog {
+                        Dialog::Open => "Open",
+                        Dialog::Render => "Render",
+                        _ => "Save",
+                    };
                     if ui.button(verb).clicked() && !self.path_text.trim().is_empty() {
                         let path = PathBuf::from(self.path_text.trim());
                         self.dialog = None;
-                        if dialog == Dialog::Open {
-                            self.request(Action::Open(path));
-                        } else {
-                            self.save_to(&path);
+                        match dialog {
+                            Dialog::Open => self.request(Action::Open(path)),
+                            Dialog::Render => self.render_to(&path),
+                            _ => self.save_to(&path),
                         }
                     }
                     if ui.button("Cancel").clicked() {
@@ -522,6 +575,7 @@ impl Studio {
                     ui.label(format!("DSP {:.1} %, {xruns} xruns", 100.0 * stats.load(out.sample_rate)));
                     ui.separator();
                 }
+                self.render_tick(ui);
                 let status = egui::RichText::new(&self.status);
                 ui.label(if self.status.starts_with("error:") {
                     status.color(ui.visuals().error_fg_color)
