@@ -5,11 +5,12 @@
 //! engine's own loader (so a file that the CLI rejects is rejected here with
 //! the same message) and saved through its writer, plus node positions.
 
+use crate::canvas;
 use egui::Pos2;
 use egui_snarl::{InPinId, NodeId, OutPinId, Snarl};
 use mixgraph_graph::file::{self, GraphFile};
 use mixgraph_graph::macros::MacroSpec;
-use mixgraph_graph::{Graph, NodeInfo, NodeRegistry, PortKind, Targets};
+use mixgraph_graph::{Graph, NodeInfo, NodeRegistry, Targets};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -54,15 +55,6 @@ pub struct Document {
     pub targets: Option<Targets>,
     /// Macros, kept as loaded.
     pub macros: Vec<MacroSpec>,
-}
-
-/// Whether an output port can feed an input port.
-pub fn compatible(from: &PortKind, to: &PortKind) -> bool {
-    match (from, to) {
-        (PortKind::Audio { channels: a }, PortKind::Audio { channels: b }) => a == b,
-        (PortKind::Events, PortKind::Events) => true,
-        _ => false,
-    }
 }
 
 impl Document {
@@ -192,16 +184,12 @@ impl Document {
 
     /// The node with id `id`.
     pub fn find(&self, id: &str) -> Option<NodeId> {
-        self.snarl.nodes_ids_data().find(|(_, n)| n.value.id == id).map(|(i, _)| i)
+        canvas::find(&self.snarl, id)
     }
 
     /// A fresh node id for `type_id`: its last word, numbered if taken.
     pub fn fresh_id(&self, type_id: &str) -> String {
-        let base = type_id.rsplit('.').next().unwrap_or("node").to_string();
-        if self.find(&base).is_none() {
-            return base;
-        }
-        (2..).map(|n| format!("{base}{n}")).find(|id| self.find(id).is_none()).unwrap_or(base)
+        canvas::fresh_id(&self.snarl, type_id)
     }
 
     /// Adds a node of `type_id` (default config and parameters) at `pos`.
@@ -209,7 +197,7 @@ impl Document {
     /// # Errors
     /// An unknown type.
     pub fn add_node(&mut self, type_id: &str, pos: Pos2, registry: &NodeRegistry) -> anyhow::Result<NodeId> {
-        self.add_node_with(type_id, &Value::Null, pos, registry)
+        canvas::add(&mut self.snarl, type_id, &Value::Null, pos, registry)
     }
 
     /// Adds a node of `type_id` built with `config` at `pos`.
@@ -223,39 +211,18 @@ impl Document {
         pos: Pos2,
         registry: &NodeRegistry,
     ) -> anyhow::Result<NodeId> {
-        let node = registry.create(type_id, config).map_err(|e| anyhow::anyhow!("{type_id}: {e}"))?;
-        let info = node.info();
-        let node = EditorNode {
-            id: self.fresh_id(type_id),
-            type_id: type_id.to_string(),
-            config: node.config(),
-            params: info.params.iter().map(|p| p.default).collect(),
-            info: Arc::new(info),
-        };
-        Ok(self.snarl.insert_node(pos, node))
+        canvas::add(&mut self.snarl, type_id, config, pos, registry)
     }
 
     /// A copy of node `id` beside it (new id, no wires).
     pub fn duplicate(&mut self, id: NodeId) -> Option<NodeId> {
-        let info = self.snarl.get_node_info(id)?;
-        let (pos, mut node) = (info.pos, info.value.clone());
-        node.id = self.fresh_id(&node.type_id);
-        Some(self.snarl.insert_node(pos + egui::vec2(40.0, 40.0), node))
+        canvas::duplicate(&mut self.snarl, id)
     }
 
     /// Connects output `from` to input `to` if their kinds and channel
     /// counts match; true when connected.
     pub fn connect(&mut self, from: OutPinId, to: InPinId) -> bool {
-        let ok = match (self.snarl.get_node(from.node), self.snarl.get_node(to.node)) {
-            (Some(a), Some(b)) if from.node != to.node => {
-                match (a.info.outputs.get(from.output), b.info.inputs.get(to.input)) {
-                    (Some(o), Some(i)) => compatible(&o.kind, &i.kind),
-                    _ => false,
-                }
-            }
-            _ => false,
-        };
-        ok && self.snarl.connect(from, to)
+        canvas::connect(&mut self.snarl, from, to)
     }
 
     /// Sets parameter `param` of node `id` (no range check: the engine

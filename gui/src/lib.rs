@@ -2,6 +2,7 @@
 //! app draws it in a window, and the plugins can draw the same editor.
 //!
 //! * [`audio`]: live output through cpal (JACK or ALSA).
+//! * [`canvas`]: node edits on the canvas (add, duplicate, connect).
 //! * [`document`]: a graph being edited (nodes, positions, wires), loaded
 //!   and saved through the engine's own graph-file loader and writer.
 //! * [`history`]: undo and redo for every edit.
@@ -15,6 +16,7 @@
 //! * [`screenshot`]: writing a frame to PNG (`--screenshot`).
 
 pub mod audio;
+pub mod canvas;
 pub mod document;
 pub mod history;
 pub mod live;

@@ -56,6 +56,12 @@ impl LiveGraph {
         Ok((LiveGraph { engine, pending_commit: false }, executor))
     }
 
+    /// True when `error` from [`LiveGraph::sync`] only means the audio
+    /// thread has not taken the previous edit yet (sync again later).
+    pub fn is_busy(error: &anyhow::Error) -> bool {
+        matches!(error.downcast_ref::<CommitError>(), Some(CommitError::Busy))
+    }
+
     /// The engine (reports, telemetry).
     pub fn engine(&self) -> &Engine {
         &self.engine
@@ -113,7 +119,7 @@ impl LiveGraph {
             self.pending_commit = true;
             match self.engine.commit() {
                 Ok(()) => self.pending_commit = false,
-                Err(CommitError::Busy) => return Err(anyhow::anyhow!(CommitError::Busy)),
+                Err(CommitError::Busy) => return Err(CommitError::Busy.into()),
                 Err(e) => return Err(anyhow::anyhow!("the edited graph does not run: {e}")),
             }
         }

@@ -63,12 +63,12 @@ impl OfflineRender {
             let tmp = path.with_extension("wav.tmp");
             let mut writer = hound::WavWriter::create(&tmp, spec)?;
             let silence = vec![0.0f32; BLOCK];
+            let ins: Vec<&[f32]> = (0..inputs).map(|_| &silence[..]).collect();
             let mut planar = vec![vec![0.0f32; BLOCK]; outputs.max(1)];
             // Latency is rendered and dropped, so the file lines up with time zero.
             let (mut produced, mut written) = (0u64, 0u64);
             while written < total {
                 let n = BLOCK;
-                let ins: Vec<&[f32]> = (0..inputs).map(|_| &silence[..]).collect();
                 let mut outs: Vec<&mut [f32]> = planar.iter_mut().map(|c| &mut c[..n]).collect();
                 executor.process(&ins, &mut outs, n);
                 for i in 0..n {

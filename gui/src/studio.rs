@@ -43,6 +43,10 @@ pub struct Studio {
     /// The document as last recorded in the history, and its saved form.
     committed: Document,
     committed_json: String,
+    /// The document's saved form at the end of the last frame: one
+    /// serialisation per frame serves the dirty mark, the history and the
+    /// live sync.
+    frame_json: String,
     /// The saved form at the last open or save (dirty when different).
     saved_json: String,
     history: History,
@@ -86,6 +90,7 @@ impl Studio {
             committed: doc.clone(),
             doc,
             committed_json: json.clone(),
+            frame_json: json.clone(),
             saved_json: json,
             history: History::default(),
             palette: Palette::default(),
@@ -175,7 +180,7 @@ impl Studio {
 
     /// Sends the document's edits to the playing graph; notices a lost
     /// device and retries it every two seconds.
-    fn audio_tick(&mut self) {
+    fn audio_tick(&mut self, json: &str) {
         if let Some(when) = self.audio_retry
             && std::time::Instant::now() >= when
         {
@@ -191,18 +196,17 @@ impl Studio {
             self.audio_retry = Some(std::time::Instant::now() + std::time::Duration::from_secs(2));
             return;
         }
-        let json = self.current_json();
         if json == self.audio_synced {
             return;
         }
         let Some((_, live)) = &mut self.audio else { return };
         match live.sync(&self.doc, &self.registry) {
-            Ok(_) => self.audio_synced = json,
+            Ok(_) => self.audio_synced = json.to_string(),
             // The audio thread has not taken the last edit: next frame.
-            Err(e) if e.to_string().contains("has not taken") => {}
+            Err(e) if LiveGraph::is_busy(&e) => {}
             Err(e) => {
                 self.status = format!("error: {e}");
-                self.audio_synced = json;
+                self.audio_synced = json.to_string();
             }
         }
     }
@@ -366,13 +370,13 @@ impl Studio {
         self.committed_json = self.current_json();
     }
 
-    /// Records an edit in the history when the document changed since the
-    /// last record (called when no pointer button is held).
-    pub fn commit_edits(&mut self) {
-        let json = self.current_json();
+    /// Records an edit in the history when the document (whose saved form
+    /// is `json`) changed since the last record; called when no pointer
+    /// button is held.
+    fn commit_edits(&mut self, json: &str) {
         if json != self.committed_json {
             self.history.record(std::mem::replace(&mut self.committed, self.doc.clone()));
-            self.committed_json = json;
+            self.committed_json = json.to_string();
         }
     }
 
@@ -564,7 +568,7 @@ impl Studio {
         self.shortcuts(ui);
         egui::Panel::top("studio menu").show(ui, |ui| self.menu_bar(ui));
         egui::Panel::bottom("studio status").show(ui, |ui| {
-            let dirty = if self.is_dirty() { " (modified)" } else { "" };
+            let dirty = if self.frame_json != self.saved_json { " (modified)" } else { "" };
             let file = self.path.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "untitled".into());
             ui.horizontal(|ui| {
                 ui.label(format!("{file}{dirty}"));
@@ -596,11 +600,13 @@ impl Studio {
             SnarlWidget::new().id_salt("studio canvas").show(&mut self.doc.snarl, &mut viewer, ui);
         });
         self.dialogs(ui);
+        let json = self.current_json();
         if !ui.input(|i| i.pointer.any_down()) {
-            self.commit_edits();
+            self.commit_edits(&json);
         }
         // Live audio follows every edit, also while a slider is dragged.
-        self.audio_tick();
+        self.audio_tick(&json);
+        self.frame_json = json;
         if self.audio.is_some() || self.audio_retry.is_some() {
             ui.ctx().request_repaint_after(std::time::Duration::from_millis(33));
         }

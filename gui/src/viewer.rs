@@ -2,12 +2,13 @@
 //! events in different colours), parameters as inline controls, and the
 //! node and canvas menus.
 
-use crate::document::{Document, EditorNode, compatible};
+use crate::canvas::{self, compatible};
+use crate::document::EditorNode;
 use crate::palette;
 use egui::{Color32, Pos2, Ui};
 use egui_snarl::ui::{PinInfo, SnarlViewer};
 use egui_snarl::{InPin, InPinId, NodeId, OutPin, OutPinId, Snarl};
-use mixgraph_graph::{MeterFrame, NodeRegistry, ParamDesc, ParamRange, PortKind};
+use mixgraph_graph::{MeterFrame, NodeRegistry, ParamDesc, ParamRange, PortDesc, PortKind};
 use std::collections::BTreeMap;
 
 const AUDIO: Color32 = Color32::from_rgb(80, 160, 230);
@@ -39,6 +40,17 @@ fn port_label(name: &str, kind: &PortKind) -> String {
     match kind {
         PortKind::Audio { channels } => format!("{name} ({channels} ch)"),
         PortKind::Events => format!("{name} (notes)"),
+    }
+}
+
+/// A port's label and pin (a plain pin for a port that is gone).
+fn show_port(ui: &mut Ui, port: Option<&PortDesc>) -> PinInfo {
+    match port {
+        Some(p) => {
+            ui.label(port_label(&p.name, &p.kind));
+            pin_for(&p.kind)
+        }
+        None => PinInfo::circle(),
     }
 }
 
@@ -99,7 +111,11 @@ fn connect_menu(ui: &mut Ui, node: NodeId, snarl: &mut Snarl<EditorNode>) {
                         if compatible(&out.kind, &input.kind) {
                             let label = format!("{}.{} -> {}.{}", this.id, out.name, target.id, input.name);
                             if ui.button(label).clicked() {
-                                snarl.connect(OutPinId { node, output: o }, InPinId { node: *other, input: i });
+                                canvas::connect(
+                                    snarl,
+                                    OutPinId { node, output: o },
+                                    InPinId { node: *other, input: i },
+                                );
                                 ui.close();
                             }
                         }
@@ -137,14 +153,8 @@ impl SnarlViewer<EditorNode> for Viewer<'_> {
         ui: &mut Ui,
         snarl: &mut Snarl<EditorNode>,
     ) -> impl egui_snarl::ui::SnarlPin + 'static {
-        let port = snarl.get_node(pin.id.node).and_then(|n| n.info.inputs.get(pin.id.input)).cloned();
-        match port {
-            Some(p) => {
-                ui.label(port_label(&p.name, &p.kind));
-                pin_for(&p.kind)
-            }
-            None => PinInfo::circle(),
-        }
+        let port = snarl.get_node(pin.id.node).and_then(|n| n.info.inputs.get(pin.id.input));
+        show_port(ui, port)
     }
 
     fn show_output(
@@ -153,14 +163,8 @@ impl SnarlViewer<EditorNode> for Viewer<'_> {
         ui: &mut Ui,
         snarl: &mut Snarl<EditorNode>,
     ) -> impl egui_snarl::ui::SnarlPin + 'static {
-        let port = snarl.get_node(pin.id.node).and_then(|n| n.info.outputs.get(pin.id.output)).cloned();
-        match port {
-            Some(p) => {
-                ui.label(port_label(&p.name, &p.kind));
-                pin_for(&p.kind)
-            }
-            None => PinInfo::circle(),
-        }
+        let port = snarl.get_node(pin.id.node).and_then(|n| n.info.outputs.get(pin.id.output));
+        show_port(ui, port)
     }
 
     fn has_body(&mut self, node: &EditorNode) -> bool {
@@ -195,16 +199,7 @@ impl SnarlViewer<EditorNode> for Viewer<'_> {
     }
 
     fn connect(&mut self, from: &OutPin, to: &InPin, snarl: &mut Snarl<EditorNode>) {
-        let kinds = (
-            snarl.get_node(from.id.node).and_then(|n| n.info.outputs.get(from.id.output)).map(|p| p.kind),
-            snarl.get_node(to.id.node).and_then(|n| n.info.inputs.get(to.id.input)).map(|p| p.kind),
-        );
-        if let (Some(a), Some(b)) = kinds
-            && compatible(&a, &b)
-            && from.id.node != to.id.node
-        {
-            snarl.connect(from.id, to.id);
-        }
+        canvas::connect(snarl, from.id, to.id);
     }
 
     fn has_footer(&mut self, node: &EditorNode) -> bool {
@@ -222,9 +217,7 @@ impl SnarlViewer<EditorNode> for Viewer<'_> {
     fn show_node_menu(&mut self, node: NodeId, _: &[InPin], _: &[OutPin], ui: &mut Ui, snarl: &mut Snarl<EditorNode>) {
         connect_menu(ui, node, snarl);
         if ui.button("Duplicate").clicked() {
-            let mut doc = Document { snarl: std::mem::take(snarl), ..Document::default() };
-            doc.duplicate(node);
-            *snarl = doc.snarl;
+            canvas::duplicate(snarl, node);
             ui.close();
         }
         if ui.button("Delete").clicked() {
@@ -240,9 +233,9 @@ impl SnarlViewer<EditorNode> for Viewer<'_> {
     fn show_graph_menu(&mut self, pos: Pos2, ui: &mut Ui, snarl: &mut Snarl<EditorNode>) {
         ui.label("Add node");
         if let Some(type_id) = palette::menu(ui, self.registry) {
-            let mut doc = Document { snarl: std::mem::take(snarl), ..Document::default() };
-            let _ = doc.add_node(&type_id, pos, self.registry);
-            *snarl = doc.snarl;
+            // Every registered type builds with its default config except
+            // those that need one (a file player's path): those are skipped.
+            let _ = canvas::add(snarl, &type_id, &serde_json::Value::Null, pos, self.registry);
             ui.close();
         }
     }

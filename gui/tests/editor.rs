@@ -31,6 +31,28 @@ fn add_from_palette(h: &mut Harness<'static, Studio>, type_id: &str) {
     h.run();
 }
 
+/// Wires `from` to `to` through `node`'s "connect to…" menu (the canvas is
+/// a transformed layer, so its widgets are clicked through accesskit).
+fn connect(h: &mut Harness<'static, Studio>, node: &str, from: &str, to: &str) {
+    h.get_by_label(&format!("connect {node}")).click_accesskit();
+    h.run();
+    h.get_by_label(&format!("{from} -> {to}")).click_accesskit();
+    h.run();
+}
+
+/// Opens File ▸ `item` and types `path` into its path field; the caller
+/// presses the dialog's button.
+fn file_dialog(h: &mut Harness<'static, Studio>, item: &str, path: &std::path::Path) {
+    h.get_by_label("File").click();
+    h.run();
+    h.get_by_label(item).click();
+    h.run();
+    let field = h.get_by_label("Graph file path");
+    field.focus();
+    field.type_text(&path.display().to_string());
+    h.run();
+}
+
 #[test]
 fn build_connect_tweak_undo_redo_save_and_reopen() {
     let mut h = harness();
@@ -39,10 +61,7 @@ fn build_connect_tweak_undo_redo_save_and_reopen() {
     assert!(h.state().doc.find("input").is_some() && h.state().doc.find("gain").is_some(), "{}", h.state().status);
 
     // Connect from the input node's "connect to…" menu.
-    h.get_by_label("connect input").click_accesskit();
-    h.run();
-    h.get_by_label("input.out -> gain.in").click_accesskit();
-    h.run();
+    connect(&mut h, "input", "input.out", "gain.in");
     let edges = h.state().doc.to_graph(h.state().registry()).unwrap().edges();
     assert!(edges.contains(&("input.out".into(), "gain.in".into())), "{edges:?}");
 
@@ -72,14 +91,7 @@ fn build_connect_tweak_undo_redo_save_and_reopen() {
     // Save through the menu, reopen in a fresh editor: the same graph.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("built.json");
-    h.get_by_label("File").click();
-    h.run();
-    h.get_by_label("Save as…").click();
-    h.run();
-    let field = h.get_by_label("Graph file path");
-    field.focus();
-    field.type_text(&path.display().to_string());
-    h.run();
+    file_dialog(&mut h, "Save as…", &path);
     h.get_by_label("Save").click();
     h.run();
     assert!(path.exists(), "{}", h.state().status);
@@ -114,18 +126,8 @@ fn render_to_wav_from_the_file_menu_writes_the_file() {
     let mut h = harness();
     add_from_palette(&mut h, "synth.poly");
     add_from_palette(&mut h, "io.output");
-    h.get_by_label("connect poly").click_accesskit();
-    h.run();
-    h.get_by_label("poly.out -> output.in").click_accesskit();
-    h.run();
-    h.get_by_label("File").click();
-    h.run();
-    h.get_by_label("Render to WAV…").click();
-    h.run();
-    let field = h.get_by_label("Graph file path");
-    field.focus();
-    field.type_text(&wav.display().to_string());
-    h.run();
+    connect(&mut h, "poly", "poly.out", "output.in");
+    file_dialog(&mut h, "Render to WAV…", &wav);
     h.get_by_label("Render").click();
     // The progress bar repaints while the render runs: step frame by frame.
     h.step();

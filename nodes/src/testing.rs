@@ -17,6 +17,18 @@ pub struct NodeHarness {
     registry: NodeRegistry,
 }
 
+/// Magnitude in dB at `hz` of the impulse response `y`, measured by a DFT
+/// with `delay` frames taken as time zero (a linear-phase filter's centre).
+pub fn response_db(y: &[f32], delay: usize, hz: f64) -> f64 {
+    let (mut re, mut im) = (0.0f64, 0.0f64);
+    for (n, v) in y.iter().enumerate() {
+        let ph = -std::f64::consts::TAU * hz * (n as f64 - delay as f64) / SR;
+        re += f64::from(*v) * ph.cos();
+        im += f64::from(*v) * ph.sin();
+    }
+    20.0 * re.hypot(im).log10()
+}
+
 pub fn sine(hz: f64, amplitude: f32, frames: usize) -> Vec<f32> {
     (0..frames).map(|i| amplitude * (std::f64::consts::TAU * hz * i as f64 / SR).sin() as f32).collect()
 }

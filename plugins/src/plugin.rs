@@ -19,7 +19,7 @@ pub trait PluginKind: Send + 'static {
     const LAYOUTS: &'static [AudioIOLayout];
     /// Which MIDI it takes.
     const MIDI: MidiConfig;
-    /// CLAP id, description and features.
+    /// CLAP id (reverse domain).
     const CLAP_ID: &'static str;
     /// One line for the host's browser.
     const DESCRIPTION: &'static str;

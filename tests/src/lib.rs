@@ -1,6 +1,7 @@
 //! Helpers for mixgraph's end-to-end tests: deterministic test signals, the
 //! preset list and a render loop over the real executor.
 
+pub mod alloc_counter;
 pub mod material;
 
 use mixgraph_graph::{Engine, Executor, Graph, StreamInfo, file};

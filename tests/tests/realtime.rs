@@ -1,56 +1,13 @@
 //! The executor allocates nothing, on a graph that holds every node type,
 //! through parameter bursts and a live edit.
 
-mod alloc_counter {
-    use std::alloc::{GlobalAlloc, Layout, System};
-    use std::cell::Cell;
-
-    struct Counting;
-    thread_local! {
-        static ACTIVE: Cell<bool> = const { Cell::new(false) };
-        static COUNT: Cell<usize> = const { Cell::new(0) };
-    }
-    fn note() {
-        let _ = ACTIVE.try_with(|a| {
-            if a.get() {
-                COUNT.with(|c| c.set(c.get() + 1));
-            }
-        });
-    }
-    // SAFETY: forwards to the system allocator; the counters are const-initialised Cells.
-    unsafe impl GlobalAlloc for Counting {
-        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-            note();
-            // SAFETY: caller's contract.
-            unsafe { System.alloc(layout) }
-        }
-        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-            note();
-            // SAFETY: caller's contract.
-            unsafe { System.dealloc(ptr, layout) }
-        }
-        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, size: usize) -> *mut u8 {
-            note();
-            // SAFETY: caller's contract.
-            unsafe { System.realloc(ptr, layout, size) }
-        }
-    }
-    #[global_allocator]
-    static GLOBAL: Counting = Counting;
-
-    /// Allocations made on this thread while `f` runs.
-    pub fn count(f: impl FnOnce()) -> usize {
-        COUNT.with(|c| c.set(0));
-        ACTIVE.with(|a| a.set(true));
-        f();
-        ACTIVE.with(|a| a.set(false));
-        COUNT.with(|c| c.get())
-    }
-}
-
 use mixgraph_graph::{Graph, NodeRole, PortKind};
+use mixgraph_tests::alloc_counter::{self, CountingAllocator};
 use mixgraph_tests::{engine, noise};
 use std::collections::BTreeSet;
+
+#[global_allocator]
+static GLOBAL: CountingAllocator = CountingAllocator;
 
 /// One node of every registered type, chained where the channel counts allow
 /// and otherwise fed from the input, all summed into the output.

@@ -22,12 +22,12 @@
 //! * CPU cost is bursty: the convolution runs once per `N` frames, in the
 //!   host block that completes an internal block.
 
-use super::mid_side_fir::{MidSideFir, Part};
+use super::mid_side_fir::{MidSideFir, Part, read_config};
 use super::parametric::{BandDesign, BandSettings, BandType, Placement, Slope};
 use super::parametric_node::{BANDS, ParametricEqNode};
 use mixgraph_graph::{
-    ConfigField, ConfigReader, Node, NodeError, NodeInfo, NodeType, ParamEvents, PrepareContext, Prepared, ProcBuffers,
-    ProcInfo, ProcessStatus, Processor,
+    ConfigField, Node, NodeError, NodeInfo, NodeType, ParamEvents, PrepareContext, Prepared, ProcBuffers, ProcInfo,
+    ProcessStatus, Processor,
 };
 
 /// Default FIR length.
@@ -206,13 +206,7 @@ pub fn node_type() -> NodeType {
         description: "8-band linear-phase EQ (FIR, latency 3/2 fir_length): the bands of eq.parametric",
         config: CONFIG,
         factory: |c| {
-            let mut r = ConfigReader::new(c)?;
-            let channels = r.usize("channels", 2, 1, 2)?;
-            let fir_length = r.usize("fir_length", DEFAULT_FIR_LENGTH, 1024, 32768)?;
-            r.finish()?;
-            if !fir_length.is_power_of_two() {
-                return Err(NodeError::msg(format!("config.fir_length: {fir_length} is not a power of two")));
-            }
+            let (channels, fir_length) = read_config(c, DEFAULT_FIR_LENGTH)?;
             Ok(Box::new(LinearPhaseEqNode::new(channels, fir_length)))
         },
     }

@@ -19,10 +19,10 @@
 //!   after prepare.
 
 use super::match_curve::{self, BANDS};
-use super::mid_side_fir::{MidSideFir, Part};
+use super::mid_side_fir::{MidSideFir, Part, read_config};
 use mixgraph_graph::{
-    ConfigField, ConfigReader, Node, NodeError, NodeInfo, NodeType, ParamDesc, ParamEvents, ParamUnit, PortDesc,
-    PrepareContext, Prepared, ProcBuffers, ProcInfo, ProcessStatus, Processor, Smoothing,
+    ConfigField, Node, NodeError, NodeInfo, NodeType, ParamDesc, ParamEvents, ParamUnit, PortDesc, PrepareContext,
+    Prepared, ProcBuffers, ProcInfo, ProcessStatus, Processor, Smoothing,
 };
 
 /// Default FIR length: 16384 taps resolve the lowest third octaves
@@ -160,13 +160,7 @@ pub fn node_type() -> NodeType {
         description: "Matching EQ: linear-phase FIR through a gain per third octave (25 Hz-20 kHz) for mid and side",
         config: CONFIG,
         factory: |c| {
-            let mut r = ConfigReader::new(c)?;
-            let channels = r.usize("channels", 2, 1, 2)?;
-            let fir_length = r.usize("fir_length", DEFAULT_FIR_LENGTH, 1024, 32768)?;
-            r.finish()?;
-            if !fir_length.is_power_of_two() {
-                return Err(NodeError::msg(format!("config.fir_length: {fir_length} is not a power of two")));
-            }
+            let (channels, fir_length) = read_config(c, DEFAULT_FIR_LENGTH)?;
             Ok(Box::new(MatchEqNode { channels, fir_length }))
         },
     }

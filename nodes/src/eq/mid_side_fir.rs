@@ -10,7 +10,24 @@
 //! Nothing here allocates after [`MidSideFir::new`].
 
 use super::linear_phase::LinearPhaseFir;
-use mixgraph_graph::ProcBuffers;
+use mixgraph_graph::{ConfigReader, NodeError, ProcBuffers};
+
+/// Reads the `{"channels": 1|2, "fir_length": N}` config of the FIR EQs
+/// (N a power of two, 1024 … 32768, default `default_length`).
+///
+/// # Errors
+/// An unknown field, a value out of range, or a length that is not a power
+/// of two, naming the field.
+pub fn read_config(config: &serde_json::Value, default_length: usize) -> Result<(usize, usize), NodeError> {
+    let mut r = ConfigReader::new(config)?;
+    let channels = r.usize("channels", 2, 1, 2)?;
+    let fir_length = r.usize("fir_length", default_length, 1024, 32768)?;
+    r.finish()?;
+    if !fir_length.is_power_of_two() {
+        return Err(NodeError::msg(format!("config.fir_length: {fir_length} is not a power of two")));
+    }
+    Ok((channels, fir_length))
+}
 
 /// Which FIR a design is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

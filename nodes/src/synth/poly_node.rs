@@ -87,13 +87,7 @@ impl Node for PolySynthNode {
     }
 
     fn prepare(&self, ctx: &PrepareContext<'_>) -> Result<Prepared, NodeError> {
-        let voices = (0..self.voices)
-            .map(|i| {
-                let mut v = Voice::default();
-                v.pan = if i % 2 == 0 { -1.0 } else { 1.0 };
-                v
-            })
-            .collect();
+        let voices = vec![Voice::default(); self.voices];
         let processor = PolySynthProcessor {
             voices,
             params: ctx.params.to_vec(),
@@ -172,11 +166,10 @@ impl PolySynthProcessor {
         let (left, rest) = out.outputs.split_at_mut(1.min(out.outputs.len()));
         let (Some(left), Some(right)) = (left.first_mut(), rest.first_mut()) else { return };
         let (Some(l), Some(r)) = (left.get_mut(from..to), right.get_mut(from..to)) else { return };
-        for v in &mut self.voices {
-            let pan = v.pan;
-            v.pan = pan.signum() * spread * 0.5;
-            v.render(&self.patch, self.sample_rate, gain, l, r);
-            v.pan = pan;
+        // Voices alternate left and right by half the spread.
+        for (i, v) in self.voices.iter_mut().enumerate() {
+            let pan = if i % 2 == 0 { -0.5 } else { 0.5 } * spread;
+            v.render(&self.patch, self.sample_rate, gain, pan, l, r);
         }
     }
 }

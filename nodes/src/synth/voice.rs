@@ -89,8 +89,6 @@ pub struct Voice {
     pub held: bool,
     /// Start order, for stealing the oldest.
     pub age: u64,
-    /// Stereo position −1 … 1.
-    pub pan: f32,
     stage: Stage,
     level: f32,
     velocity: f32,
@@ -107,7 +105,6 @@ impl Default for Voice {
             note: 0,
             held: false,
             age: 0,
-            pan: 0.0,
             stage: Stage::Idle,
             level: 0.0,
             velocity: 0.0,
@@ -184,11 +181,20 @@ impl Voice {
 
     /// Silences at once (reset, all-sound-off).
     pub fn kill(&mut self) {
-        *self = Voice { pan: self.pan, ..Voice::default() };
+        *self = Voice::default();
     }
 
-    /// Adds `frames` of this voice into `left` and `right` (scaled by `gain`).
-    pub fn render(&mut self, patch: &Patch, sample_rate: f32, gain: f32, left: &mut [f32], right: &mut [f32]) {
+    /// Adds `frames` of this voice into `left` and `right`, scaled by `gain`
+    /// and placed at `pan` (−1 left … +1 right; 0 is full level on both).
+    pub fn render(
+        &mut self,
+        patch: &Patch,
+        sample_rate: f32,
+        gain: f32,
+        pan: f32,
+        left: &mut [f32],
+        right: &mut [f32],
+    ) {
         if self.stage == Stage::Idle {
             return;
         }
@@ -197,7 +203,7 @@ impl Voice {
         let release_coef = (-SIXTY_DB / (patch.release_s * sample_rate).max(1.0)).exp();
         let nyquist_guard = 0.45 * sample_rate;
         let k = 1.0 / patch.q.max(0.5);
-        let (pan_l, pan_r) = (1.0 - self.pan.max(0.0), 1.0 + self.pan.min(0.0));
+        let (pan_l, pan_r) = (1.0 - pan.max(0.0), 1.0 + pan.min(0.0));
         let amp = gain * self.velocity * 0.5;
         for (l, r) in left.iter_mut().zip(right.iter_mut()) {
             match self.stage {

@@ -2,67 +2,13 @@
 //! real-time safety of the process path.
 
 use super::*;
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
-struct Counting;
-
-thread_local! {
-    static ACTIVE: Cell<bool> = const { Cell::new(false) };
-    static COUNT: Cell<usize> = const { Cell::new(0) };
-}
-
-// SAFETY: forwards to the system allocator; the thread-locals are
-// const-initialised `Cell`s, which never allocate.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note();
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        note();
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note();
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-fn note() {
-    let _ = ACTIVE.try_with(|a| {
-        if a.get() {
-            COUNT.with(|c| c.set(c.get() + 1));
-        }
-    });
-}
+use mixgraph_tests::alloc_counter::{CountingAllocator, count as allocations};
+use mixgraph_tests::noise;
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn allocations(f: impl FnOnce()) -> usize {
-    COUNT.with(|c| c.set(0));
-    ACTIVE.with(|a| a.set(true));
-    f();
-    ACTIVE.with(|a| a.set(false));
-    COUNT.with(|c| c.get())
-}
+static GLOBAL: CountingAllocator = CountingAllocator;
 
 const SR: f64 = 48_000.0;
-
-fn noise(frames: usize, mut seed: u64) -> Vec<f32> {
-    (0..frames)
-        .map(|_| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed >> 40) as f32 / (1u64 << 24) as f32 * 0.5 - 0.25
-        })
-        .collect()
-}
 
 /// Runs `runner` over stereo `left`/`right` in blocks of `blocks` (cycled).
 fn run(
@@ -127,7 +73,7 @@ fn bypass_plays_the_input_delayed_by_the_latency_and_fades() {
     let mut runner = GraphRunner::new(graph, "lim.json", SR, 512, 2).unwrap();
     let latency = runner.latency() as usize;
     assert!(latency >= 240, "lookahead 5 ms: {latency}");
-    let x = noise(9600, 5);
+    let x = noise(9600, 0.25, 5);
     // Start bypassed: the fade begins at the current mix (0), so skip 10 ms.
     let out = run(&mut runner, [&x, &x], None, &[512, 33, 100], true);
     let fade = (0.01 * SR) as usize;
@@ -145,7 +91,7 @@ fn the_process_path_allocates_nothing() {
             kind: mixgraph_graph::NoteEventKind::NoteOn { channel: 0, note: 60, velocity: 1.0 },
         })
         .collect();
-    let x = noise(512, 9);
+    let x = noise(512, 0.25, 9);
     let (mut l, mut r) = (x.clone(), x.clone());
     let (mut sl, mut sr) = (x.clone(), x.clone());
     let n = allocations(|| {

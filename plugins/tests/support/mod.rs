@@ -160,35 +160,69 @@ impl Plugin {
         blocks: &[usize],
         changes: &[(usize, ClapId, f64)],
     ) -> (Stereo, u32) {
+        let frames = input[0].len();
+        let silent = [vec![0.0f32; frames], vec![0.0f32; frames]];
+        let buses = [input, sidechain.unwrap_or(&silent)];
+        self.run(sample_rate, max_block, frames, blocks, &buses, |range, events| {
+            for (frame, id, value) in changes.iter().filter(|(f, _, _)| range.contains(f)) {
+                events.push(&ParamValueEvent::new((frame - range.start) as u32, *id, Pckn::match_all(), *value));
+            }
+        })
+    }
+
+    /// Activates an instrument (no audio input) and plays `notes`, each
+    /// `(frame, key, velocity)` with velocity 0 for a note off, for `frames`
+    /// frames in blocks of `block`. Returns the output and the latency.
+    pub fn play(
+        &mut self,
+        sample_rate: f64,
+        block: usize,
+        notes: &[(usize, u16, f64)],
+        frames: usize,
+    ) -> (Stereo, u32) {
+        self.run(sample_rate, block, frames, &[block], &[], |range, events| {
+            for (frame, key, velocity) in notes.iter().filter(|(f, _, _)| range.contains(f)) {
+                let time = (frame - range.start) as u32;
+                let pckn = Pckn::new(0u16, 0u16, *key, clack_host::events::Match::All);
+                if *velocity > 0.0 {
+                    events.push(&NoteOnEvent::new(time, pckn, *velocity));
+                } else {
+                    events.push(&NoteOffEvent::new(time, pckn, 0.0));
+                }
+            }
+        })
+    }
+
+    /// The host loop: activate, then for each block (sizes cycled from
+    /// `blocks`, at most `max_block`) the input buses' slices and the events
+    /// `events_for` adds for the block's frame range; stereo out.
+    fn run(
+        &mut self,
+        sample_rate: f64,
+        max_block: usize,
+        frames: usize,
+        blocks: &[usize],
+        buses: &[&Stereo],
+        mut events_for: impl FnMut(std::ops::Range<usize>, &mut EventBuffer),
+    ) -> (Stereo, u32) {
         let config = PluginAudioConfiguration { sample_rate, min_frames_count: 1, max_frames_count: max_block as u32 };
         let stopped = self.instance.activate(|_, _| (), config).expect("activates");
         let latency = self.latency();
         let mut processor = stopped.start_processing().expect("starts processing");
-        let frames = input[0].len();
-        let silent = [vec![0.0f32; frames], vec![0.0f32; frames]];
-        let sidechain = sidechain.unwrap_or(&silent);
         let mut output: Stereo = [vec![0.0; frames], vec![0.0; frames]];
-        let mut input_ports = AudioPorts::with_capacity(4, 2);
+        let mut input_ports = AudioPorts::with_capacity(2 * buses.len(), buses.len());
         let mut output_ports = AudioPorts::with_capacity(2, 1);
         let (mut pos, mut k) = (0, 0);
         while pos < frames {
             let n = blocks[k % blocks.len()].min(frames - pos).min(max_block);
             let mut events = EventBuffer::new();
-            for (frame, id, value) in changes.iter().filter(|(f, _, _)| (pos..pos + n).contains(f)) {
-                events.push(&ParamValueEvent::new((frame - pos) as u32, *id, Pckn::match_all(), *value));
-            }
-            let mut main_in: Vec<Vec<f32>> = input.iter().map(|c| c[pos..pos + n].to_vec()).collect();
-            let mut side_in: Vec<Vec<f32>> = sidechain.iter().map(|c| c[pos..pos + n].to_vec()).collect();
-            let inputs = input_ports.with_input_buffers([
-                AudioPortBuffer {
-                    latency: 0,
-                    channels: AudioPortBufferType::f32_input_only(main_in.iter_mut().map(InputChannel::variable)),
-                },
-                AudioPortBuffer {
-                    latency: 0,
-                    channels: AudioPortBufferType::f32_input_only(side_in.iter_mut().map(InputChannel::variable)),
-                },
-            ]);
+            events_for(pos..pos + n, &mut events);
+            let mut slices: Vec<Vec<Vec<f32>>> =
+                buses.iter().map(|bus| bus.iter().map(|c| c[pos..pos + n].to_vec()).collect()).collect();
+            let inputs = input_ports.with_input_buffers(slices.iter_mut().map(|bus| AudioPortBuffer {
+                latency: 0,
+                channels: AudioPortBufferType::f32_input_only(bus.iter_mut().map(InputChannel::variable)),
+            }));
             let (left, right) = output.split_at_mut(1);
             let mut outputs = output_ports.with_output_buffers([AudioPortBuffer {
                 latency: 0,
@@ -216,82 +250,17 @@ impl Plugin {
     }
 }
 
-impl Plugin {
-    /// Activates an instrument (no audio input) and plays `notes`, each
-    /// `(frame, key, velocity)` with velocity 0 for a note off, for `frames`
-    /// frames in blocks of `block`. Returns the output and the latency.
-    pub fn play(
-        &mut self,
-        sample_rate: f64,
-        block: usize,
-        notes: &[(usize, u16, f64)],
-        frames: usize,
-    ) -> (Stereo, u32) {
-        let config = PluginAudioConfiguration { sample_rate, min_frames_count: 1, max_frames_count: block as u32 };
-        let stopped = self.instance.activate(|_, _| (), config).expect("activates");
-        let latency = self.latency();
-        let mut processor = stopped.start_processing().expect("starts processing");
-        let mut output: Stereo = [vec![0.0; frames], vec![0.0; frames]];
-        let mut input_ports = AudioPorts::with_capacity(0, 0);
-        let mut output_ports = AudioPorts::with_capacity(2, 1);
-        let mut pos = 0;
-        while pos < frames {
-            let n = block.min(frames - pos);
-            let mut events = EventBuffer::new();
-            for (frame, key, velocity) in notes.iter().filter(|(f, _, _)| (pos..pos + n).contains(f)) {
-                let (time, pckn) = ((frame - pos) as u32, Pckn::new(0u16, 0u16, *key, clack_host::events::Match::All));
-                if *velocity > 0.0 {
-                    events.push(&NoteOnEvent::new(time, pckn, *velocity));
-                } else {
-                    events.push(&NoteOffEvent::new(time, pckn, 0.0));
-                }
-            }
-            let inputs = input_ports.with_input_buffers(std::iter::empty::<
-                AudioPortBuffer<std::iter::Empty<InputChannel<f32>>, std::iter::Empty<InputChannel<f64>>>,
-            >());
-            let (left, right) = output.split_at_mut(1);
-            let mut outputs = output_ports.with_output_buffers([AudioPortBuffer {
-                latency: 0,
-                channels: AudioPortBufferType::f32_output_only(
-                    [&mut left[0][pos..pos + n], &mut right[0][pos..pos + n]].into_iter(),
-                ),
-            }]);
-            let mut out_events = EventBuffer::new();
-            processor
-                .process(
-                    &inputs,
-                    &mut outputs,
-                    &InputEvents::from_buffer(&events),
-                    &mut OutputEvents::from_buffer(&mut out_events),
-                    Some(pos as u64),
-                    None,
-                )
-                .expect("processes");
-            pos += n;
-        }
-        let stopped = processor.stop_processing();
-        self.instance.deactivate(stopped);
-        (output, latency)
-    }
-}
-
 /// Stereo test material: two detuned saw-like tones with noise, −12 dBFS-ish.
 pub fn music(frames: usize, sample_rate: f64) -> Stereo {
-    let mut seed = 0x2545_f491_4f6c_dd1du64;
-    let mut noise = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        (seed >> 40) as f32 / (1u64 << 24) as f32 - 0.5
-    };
+    let hiss = [mixgraph_tests::noise(frames, 0.01, 1), mixgraph_tests::noise(frames, 0.01, 2)];
     let mut out: Stereo = [Vec::with_capacity(frames), Vec::with_capacity(frames)];
-    for i in 0..frames {
+    for (i, (hl, hr)) in hiss[0].iter().zip(&hiss[1]).enumerate() {
         let t = i as f64 / sample_rate;
         let env = if (t * 2.0).fract() < 0.5 { 1.0 } else { 0.3 };
         let a = ((110.0 * t).fract() * 2.0 - 1.0) * 0.2 * env;
         let b = ((164.8 * t).fract() * 2.0 - 1.0) * 0.15;
-        out[0].push((a + b) as f32 + 0.02 * noise());
-        out[1].push((a * 0.8 + b * 1.1) as f32 + 0.02 * noise());
+        out[0].push((a + b) as f32 + hl);
+        out[1].push((a * 0.8 + b * 1.1) as f32 + hr);
     }
     out
 }

@@ -1,5 +1,5 @@
 //! Tests of the `eq.linear_phase` node.
-use crate::testing::{MAX_BLOCK, NodeHarness, SR, noise};
+use crate::testing::{MAX_BLOCK, NodeHarness, SR, noise, response_db};
 use serde_json::json;
 
 const BELL: &[(&str, f32)] =
@@ -62,15 +62,7 @@ fn linear_phase_magnitude_matches_parametric() {
         for (id, v) in params {
             values[info.param_index(id).unwrap().0 as usize] = *v;
         }
-        let measured_db = |hz: f64| {
-            let (mut re, mut im) = (0.0f64, 0.0f64);
-            for (n, v) in y.iter().enumerate() {
-                let ph = -std::f64::consts::TAU * hz * (n as f64 - latency as f64) / SR;
-                re += f64::from(*v) * ph.cos();
-                im += f64::from(*v) * ph.sin();
-            }
-            20.0 * re.hypot(im).log10()
-        };
+        let measured_db = |hz: f64| response_db(&y, latency, hz);
         let want_db = |hz: f64| {
             let (re, im) = reference.response(&values, SR, hz).unwrap();
             20.0 * re.hypot(im).log10()
@@ -112,14 +104,8 @@ fn linear_phase_steep_cut_error_away_from_the_corner() {
     let latency = h.engine().0.report().latency_frames as usize;
     let y = impulse_response(&h, 4 * 8192, &[MAX_BLOCK]);
     let err_db = |hz: f64| {
-        let (mut re, mut im) = (0.0f64, 0.0f64);
-        for (n, v) in y.iter().enumerate() {
-            let ph = -std::f64::consts::TAU * hz * (n as f64 - latency as f64) / SR;
-            re += f64::from(*v) * ph.cos();
-            im += f64::from(*v) * ph.sin();
-        }
         let (wr, wi) = reference.response(&values, SR, hz).unwrap();
-        20.0 * re.hypot(im).log10() - 20.0 * wr.hypot(wi).log10()
+        response_db(&y, latency, hz) - 20.0 * wr.hypot(wi).log10()
     };
     let (mut far, mut near) = ((0.0f64, 0.0f64), (0.0f64, 0.0f64));
     let mut hz = 50.0;

@@ -1,23 +1,12 @@
 //! Tests of the `eq.match` node.
 use super::super::match_curve::{self, BANDS};
-use crate::testing::{MAX_BLOCK, NodeHarness, SR, noise};
+use crate::testing::{MAX_BLOCK, NodeHarness, noise, response_db};
 use serde_json::json;
 
 const FIR: usize = 16384;
 
 fn stereo(params: &[(&str, f32)]) -> NodeHarness {
     NodeHarness::new("eq.match", json!({ "channels": 2, "fir_length": FIR }), params)
-}
-
-/// Response in dB at `hz` of `y`, an impulse response whose centre is `latency`.
-fn response_db(y: &[f32], latency: usize, hz: f64) -> f64 {
-    let (mut re, mut im) = (0.0f64, 0.0f64);
-    for (n, v) in y.iter().enumerate() {
-        let ph = -std::f64::consts::TAU * hz * (n as f64 - latency as f64) / SR;
-        re += f64::from(*v) * ph.cos();
-        im += f64::from(*v) * ph.sin();
-    }
-    20.0 * re.hypot(im).log10()
 }
 
 /// The mid and side impulse responses of a stereo harness (impulse in L
