@@ -9,26 +9,55 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-/// A jackd server on the dummy backend, under a private server name.
+/// A jackd server on the dummy backend, under this test's own server name.
+///
+/// The name is fixed on purpose: JACK keeps a machine-wide registry of at most
+/// eight servers in `/dev/shm`, and a server that dies without shutting down
+/// keeps its slot. A fixed name lets a later run reclaim the slot of an earlier
+/// one that was killed, where a fresh name per run would fill the registry.
 struct Jack {
     child: Child,
+    log: std::path::PathBuf,
+}
+
+impl Jack {
+    /// What jackd printed so far, and whether it has exited, for error messages.
+    fn report(&mut self) -> String {
+        let status = match self.child.try_wait() {
+            Ok(Some(status)) => format!("jackd exited ({status})"),
+            Ok(None) => "jackd is running".to_string(),
+            Err(e) => format!("jackd state unknown: {e}"),
+        };
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        format!("{status}; its output:\n{log}")
+    }
 }
 
 impl Drop for Jack {
     fn drop(&mut self) {
+        // SIGTERM lets jackd remove itself from the registry; SIGKILL only if it hangs.
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
 }
 
-fn start_jack(name: &str) -> Jack {
+fn start_jack(name: &str, log: std::path::PathBuf) -> Jack {
+    let out = std::fs::File::create(&log).unwrap();
     let child = Command::new("jackd")
         .args(["--no-realtime", "-n", name, "-d", "dummy", "-r", "48000", "-p", "256"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stdout(Stdio::from(out.try_clone().unwrap()))
+        .stderr(Stdio::from(out))
         .spawn()
         .expect("jackd is needed for this test: scripts/test.sh installs it (apt-get install jackd2)");
-    Jack { child }
+    Jack { child, log }
 }
 
 fn write_loop(path: &std::path::Path) {
@@ -50,14 +79,14 @@ fn write_loop(path: &std::path::Path) {
 
 #[test]
 fn a_graph_plays_through_jack_while_it_is_edited_with_no_xrun() {
-    let server = format!("mixgraph-test-{}", std::process::id());
+    let server = "mixgraph-live-audio-test";
     // SAFETY: set before any thread of this test reads the environment.
     unsafe {
-        std::env::set_var("JACK_DEFAULT_SERVER", &server);
+        std::env::set_var("JACK_DEFAULT_SERVER", server);
         std::env::set_var("JACK_NO_START_SERVER", "1");
     }
-    let _jack = start_jack(&server);
     let dir = tempfile::tempdir().unwrap();
+    let mut jack = start_jack(server, dir.path().join("jackd.log"));
     let wav = dir.path().join("loop.wav");
     write_loop(&wav);
 
@@ -76,6 +105,7 @@ fn a_graph_plays_through_jack_while_it_is_edited_with_no_xrun() {
     // jackd takes a moment to come up: retry the connection for a few seconds.
     let settings = AudioSettings { host: Some("JACK".into()), buffer_frames: Some(256), ..Default::default() };
     let started = Instant::now();
+    let mut restarts = 0;
     let audio = loop {
         let result = AudioOut::start(&settings, |stream| {
             let (graph, executor) = LiveGraph::start(&doc, &registry, stream)?;
@@ -84,11 +114,16 @@ fn a_graph_plays_through_jack_while_it_is_edited_with_no_xrun() {
         });
         match result {
             Ok(audio) => break audio,
-            Err(e) if started.elapsed() < Duration::from_secs(10) => {
-                let _ = e;
+            Err(_) if started.elapsed() < Duration::from_secs(10) => {
+                // A jackd that exited at once found our name taken by a dead
+                // server it has just cleared away: start it again.
+                if restarts < 3 && matches!(jack.child.try_wait(), Ok(Some(_))) {
+                    restarts += 1;
+                    jack = start_jack(server, dir.path().join(format!("jackd-{restarts}.log")));
+                }
                 std::thread::sleep(Duration::from_millis(200));
             }
-            Err(e) => panic!("cannot play through JACK: {e}"),
+            Err(e) => panic!("cannot play through JACK: {e}\n{}", jack.report()),
         }
     };
     let mut live = live.unwrap();
