@@ -2,6 +2,8 @@
 //! app draws it in a window, and the plugins can draw the same editor.
 //!
 //! * [`audio`]: live output through cpal (JACK or ALSA).
+//! * [`device`]: the app's playback on an audio device (the Audio menu).
+//! * [`playback`]: where the editor's graph is heard (a device, a plugin).
 //! * [`canvas`]: node edits on the canvas (add, duplicate, connect).
 //! * [`document`]: a graph being edited (nodes, positions, wires), loaded
 //!   and saved through the engine's own graph-file loader and writer.
@@ -14,15 +16,27 @@
 //!   controls.
 //! * [`studio`]: the editor (menus, palette, canvas, status, dialogs).
 //! * [`screenshot`]: writing a frame to PNG (`--screenshot`).
+//!
+//! The `standalone` feature (on by default) adds the window's parts:
+//! [`audio`], [`device`] and [`screenshot`]. The plugins build without it.
 
+#[cfg(feature = "standalone")]
 pub mod audio;
 pub mod canvas;
+#[cfg(feature = "standalone")]
+pub mod device;
 pub mod document;
 pub mod history;
 pub mod live;
 pub mod meters;
 pub mod offline;
 pub mod palette;
+pub mod playback;
+/// The built-in presets, embedded by the build script.
+pub mod presets {
+    include!(concat!(env!("OUT_DIR"), "/presets.rs"));
+}
+#[cfg(feature = "standalone")]
 pub mod screenshot;
 pub mod studio;
 pub mod viewer;

@@ -2,6 +2,7 @@
 
 use clap::Parser;
 use mixgraph_studio::Studio;
+use mixgraph_studio::device::DevicePlayback;
 use std::path::PathBuf;
 
 /// The mixgraph node editor.
@@ -60,14 +61,13 @@ impl eframe::App for App {
 
 fn main() -> eframe::Result<()> {
     let args = Args::parse();
-    let mut studio = Studio::new();
+    let mut device = DevicePlayback::default();
+    device.play_on_start = args.play;
+    device.settings.host = args.audio_host.clone();
+    device.settings.buffer_frames = args.buffer;
+    let mut studio = Studio::with_playback(Box::new(device));
     if let Some(file) = &args.file {
         studio.open(file);
-    }
-    studio.audio_settings.host = args.audio_host.clone();
-    studio.audio_settings.buffer_frames = args.buffer;
-    if args.play {
-        studio.start_audio();
     }
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default().with_inner_size([1280.0, 800.0]).with_title("mixgraph studio"),

@@ -1,11 +1,10 @@
 //! The editor: menu bar, palette, canvas and status line, drawn into any
 //! `Ui` (the standalone window, a plugin's editor, or a test harness).
 
-use crate::audio::{AudioOut, AudioSettings};
 use crate::document::Document;
 use crate::history::History;
-use crate::live::LiveGraph;
 use crate::palette::Palette;
+use crate::playback::Playback;
 use crate::viewer::Viewer;
 use egui::{Key, KeyboardShortcut, Modifiers, Pos2, Ui};
 use egui_snarl::ui::SnarlWidget;
@@ -33,6 +32,7 @@ enum Dialog {
 enum Action {
     New,
     Open(PathBuf),
+    OpenPreset(&'static str),
 }
 
 /// The editor's whole state.
@@ -61,14 +61,8 @@ pub struct Studio {
     path_text: String,
     /// Where "+" in the palette puts the next node.
     next_pos: Pos2,
-    /// Live audio: the output, the engine it plays, the settings, and the
-    /// document text last sent to it.
-    audio: Option<(AudioOut, LiveGraph)>,
-    /// Audio settings chosen in the Audio menu.
-    pub audio_settings: AudioSettings,
-    audio_synced: String,
-    /// The device failed: retry at this time.
-    audio_retry: Option<std::time::Instant>,
+    /// Where the document is heard (an audio device, or the plugin).
+    playback: Box<dyn Playback>,
     /// An offline render in progress.
     rendering: Option<crate::offline::OfflineRender>,
 }
@@ -80,8 +74,19 @@ impl Default for Studio {
 }
 
 impl Studio {
-    /// An editor with an empty graph.
+    /// An editor with an empty graph, playing through an audio device
+    /// (the Audio menu), or silent when built without the `standalone`
+    /// feature.
     pub fn new() -> Self {
+        #[cfg(feature = "standalone")]
+        let playback = Box::new(crate::device::DevicePlayback::default());
+        #[cfg(not(feature = "standalone"))]
+        let playback = Box::new(crate::playback::Silent);
+        Self::with_playback(playback)
+    }
+
+    /// An editor with an empty graph, heard through `playback`.
+    pub fn with_playback(playback: Box<dyn Playback>) -> Self {
         let registry = mixgraph_nodes::registry();
         let doc = Document::new();
         let json = doc.to_json(&registry).unwrap_or_default();
@@ -100,10 +105,7 @@ impl Studio {
             dialog: None,
             path_text: String::new(),
             next_pos: Pos2::new(40.0, 40.0),
-            audio: None,
-            audio_settings: AudioSettings::default(),
-            audio_synced: String::new(),
-            audio_retry: None,
+            playback,
             rendering: None,
         }
     }
@@ -111,7 +113,7 @@ impl Studio {
     /// Starts rendering the graph to `path` (48 kHz, or the playing rate;
     /// 10 s when no file player sets the length) without stopping audio.
     pub fn render_to(&mut self, path: &Path) {
-        let rate = self.audio.as_ref().map_or(48_000, |(out, _)| out.sample_rate);
+        let rate = self.playback.sample_rate().unwrap_or(48_000);
         match crate::offline::OfflineRender::start(&self.doc, &self.registry, path, rate, 10.0) {
             Ok(render) => {
                 self.rendering = Some(render);
@@ -145,121 +147,9 @@ impl Studio {
         }
     }
 
-    /// Starts live audio with the current settings.
-    pub fn start_audio(&mut self) {
-        self.audio = None;
-        let mut live = None;
-        let started = AudioOut::start(&self.audio_settings, |stream| {
-            let (graph, executor) = LiveGraph::start(&self.doc, &self.registry, stream)?;
-            live = Some(graph);
-            Ok(executor)
-        });
-        match (started, live) {
-            (Ok(out), Some(graph)) => {
-                self.status = format!("audio: {}", out.description);
-                self.audio_synced = self.current_json();
-                self.audio = Some((out, graph));
-                self.audio_retry = None;
-            }
-            (Err(e), _) => self.status = format!("error: audio: {e}"),
-            (Ok(_), None) => self.status = "error: audio: no graph".into(),
-        }
-    }
-
-    /// Stops live audio.
-    pub fn stop_audio(&mut self) {
-        self.audio = None;
-        self.audio_retry = None;
-        self.status = "audio stopped".into();
-    }
-
-    /// True while audio plays.
-    pub fn is_playing(&self) -> bool {
-        self.audio.is_some()
-    }
-
-    /// Sends the document's edits to the playing graph; notices a lost
-    /// device and retries it every two seconds.
-    fn audio_tick(&mut self, json: &str) {
-        if let Some(when) = self.audio_retry
-            && std::time::Instant::now() >= when
-        {
-            self.start_audio();
-            if self.audio.is_none() {
-                self.audio_retry = Some(std::time::Instant::now() + std::time::Duration::from_secs(2));
-            }
-        }
-        let Some((out, _)) = &self.audio else { return };
-        if out.stats.failed.load(std::sync::atomic::Ordering::Relaxed) {
-            self.audio = None;
-            self.status = "error: the audio device stopped; retrying every 2 s".into();
-            self.audio_retry = Some(std::time::Instant::now() + std::time::Duration::from_secs(2));
-            return;
-        }
-        if json == self.audio_synced {
-            return;
-        }
-        let Some((_, live)) = &mut self.audio else { return };
-        match live.sync(&self.doc, &self.registry) {
-            Ok(_) => self.audio_synced = json.to_string(),
-            // The audio thread has not taken the last edit: next frame.
-            Err(e) if LiveGraph::is_busy(&e) => {}
-            Err(e) => {
-                self.status = format!("error: {e}");
-                self.audio_synced = json.to_string();
-            }
-        }
-    }
-
-    fn audio_menu(&mut self, ui: &mut Ui) {
-        ui.menu_button("Audio", |ui| {
-            if self.audio.is_some() {
-                if ui.button("Stop").clicked() {
-                    self.stop_audio();
-                    ui.close();
-                }
-            } else if ui.button("Play").clicked() {
-                self.start_audio();
-                ui.close();
-            }
-            ui.separator();
-            ui.menu_button("Backend", |ui| {
-                for host in crate::audio::hosts() {
-                    let chosen = self.audio_settings.host.as_deref() == Some(host.as_str());
-                    if ui.selectable_label(chosen, &host).clicked() {
-                        self.audio_settings.host = Some(host);
-                        self.audio_settings.device = None;
-                    }
-                }
-            });
-            ui.menu_button("Device", |ui| {
-                if ui.selectable_label(self.audio_settings.device.is_none(), "default").clicked() {
-                    self.audio_settings.device = None;
-                }
-                for device in crate::audio::devices(self.audio_settings.host.as_deref()) {
-                    let chosen = self.audio_settings.device.as_deref() == Some(device.as_str());
-                    if ui.selectable_label(chosen, &device).clicked() {
-                        self.audio_settings.device = Some(device);
-                    }
-                }
-            });
-            ui.menu_button("Sample rate", |ui| {
-                for rate in [None, Some(44_100), Some(48_000), Some(96_000), Some(192_000)] {
-                    let label = rate.map_or("device default".to_string(), |r| format!("{r} Hz"));
-                    if ui.selectable_label(self.audio_settings.sample_rate == rate, label).clicked() {
-                        self.audio_settings.sample_rate = rate;
-                    }
-                }
-            });
-            ui.menu_button("Buffer", |ui| {
-                for frames in [None, Some(64), Some(128), Some(256), Some(512), Some(1024), Some(2048)] {
-                    let label = frames.map_or("device default".to_string(), |f| format!("{f} frames"));
-                    if ui.selectable_label(self.audio_settings.buffer_frames == frames, label).clicked() {
-                        self.audio_settings.buffer_frames = frames;
-                    }
-                }
-            });
-        });
+    /// Where the document is heard.
+    pub fn playback(&mut self) -> &mut dyn Playback {
+        self.playback.as_mut()
     }
 
     /// The node registry the editor offers.
@@ -395,26 +285,46 @@ impl Studio {
                 self.status = "new graph".into();
             }
             Action::Open(path) => self.open(&path),
+            Action::OpenPreset(name) => self.open_preset(name),
         }
     }
 
-    /// The built-in presets (graph files under the repository's `presets/`).
-    pub fn presets() -> Vec<PathBuf> {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../presets");
-        let mut found = Vec::new();
-        let mut dirs = vec![root];
-        while let Some(dir) = dirs.pop() {
-            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-                let path = entry.path();
-                if path.is_dir() {
-                    dirs.push(path);
-                } else if path.extension().is_some_and(|e| e == "json") {
-                    found.push(path);
-                }
+    /// The built-in presets (the repository's `presets/`, embedded when
+    /// built): name such as `master/pop`, and graph-file text.
+    pub fn presets() -> &'static [(&'static str, &'static str)] {
+        crate::presets::PRESETS
+    }
+
+    /// Opens graph-file `text` (`source` names it in errors) as a new,
+    /// unsaved document; true when it loaded.
+    pub fn open_text(&mut self, text: &str, source: &str) -> bool {
+        match Document::from_json(text, source, &self.registry) {
+            Ok(doc) => {
+                self.replace(doc, None);
+                self.status = format!("opened {source}");
+                true
+            }
+            Err(e) => {
+                self.status = format!("error: {e}");
+                false
             }
         }
-        found.sort();
-        found
+    }
+
+    /// Opens built-in preset `name`; an unknown name or a preset that does
+    /// not load leaves the document as it was.
+    pub fn open_preset(&mut self, name: &str) {
+        let Some((_, text)) = Self::presets().iter().find(|(n, _)| *n == name) else {
+            self.status = format!("error: no preset '{name}'");
+            return;
+        };
+        match Document::from_json(text, &format!("preset {name}"), &self.registry) {
+            Ok(doc) => {
+                self.replace(doc, None);
+                self.status = format!("opened preset {name}");
+            }
+            Err(e) => self.status = format!("error: {e}"),
+        }
     }
 
     fn menu_bar(&mut self, ui: &mut Ui) {
@@ -430,12 +340,9 @@ impl Studio {
                     ui.close();
                 }
                 ui.menu_button("Open preset", |ui| {
-                    for preset in Self::presets() {
-                        let name = preset.components().rev().take(2).collect::<Vec<_>>();
-                        let label =
-                            name.iter().rev().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
-                        if ui.button(label).clicked() {
-                            self.request(Action::Open(preset.clone()));
+                    for (name, _) in Self::presets() {
+                        if ui.button(*name).clicked() {
+                            self.request(Action::OpenPreset(name));
                             ui.close();
                         }
                     }
@@ -464,7 +371,9 @@ impl Studio {
                     ui.close();
                 }
             });
-            self.audio_menu(ui);
+            if let Some(news) = self.playback.menu(ui, &self.doc, &self.registry) {
+                self.status = news;
+            }
             ui.menu_button("Edit", |ui| {
                 if ui.add_enabled(self.history.can_undo(), egui::Button::new("Undo")).clicked() {
                     self.undo();
@@ -565,6 +474,9 @@ impl Studio {
         // Labels on the canvas must let clicks through to their node (its
         // menu and dragging), so text is not selectable.
         ui.style_mut().interaction.selectable_labels = false;
+        if let Some(text) = self.playback.take_external() {
+            self.open_text(&text, "the host's saved state");
+        }
         self.shortcuts(ui);
         egui::Panel::top("studio menu").show(ui, |ui| self.menu_bar(ui));
         egui::Panel::bottom("studio status").show(ui, |ui| {
@@ -573,10 +485,8 @@ impl Studio {
             ui.horizontal(|ui| {
                 ui.label(format!("{file}{dirty}"));
                 ui.separator();
-                if let Some((out, _)) = &self.audio {
-                    let stats = &out.stats;
-                    let xruns = stats.xruns.load(std::sync::atomic::Ordering::Relaxed);
-                    ui.label(format!("DSP {:.1} %, {xruns} xruns", 100.0 * stats.load(out.sample_rate)));
+                if let Some(load) = self.playback.load_text() {
+                    ui.label(load);
                     ui.separator();
                 }
                 self.render_tick(ui);
@@ -595,7 +505,7 @@ impl Studio {
         });
         egui::CentralPanel::default().show(ui, |ui| {
             // Meters are read once per frame, never blocking the audio thread.
-            let meters = self.audio.as_ref().map(|(_, live)| live.engine().telemetry().snapshot()).unwrap_or_default();
+            let meters = self.playback.meters();
             let mut viewer = Viewer { registry: &self.registry, meters: &meters };
             SnarlWidget::new().id_salt("studio canvas").show(&mut self.doc.snarl, &mut viewer, ui);
         });
@@ -604,10 +514,12 @@ impl Studio {
         if !ui.input(|i| i.pointer.any_down()) {
             self.commit_edits(&json);
         }
-        // Live audio follows every edit, also while a slider is dragged.
-        self.audio_tick(&json);
+        // What plays follows every edit, also while a slider is dragged.
+        if let Some(news) = self.playback.tick(&self.doc, &json, &self.registry) {
+            self.status = news;
+        }
         self.frame_json = json;
-        if self.audio.is_some() || self.audio_retry.is_some() {
+        if self.playback.is_live() {
             ui.ctx().request_repaint_after(std::time::Duration::from_millis(33));
         }
     }

@@ -17,9 +17,12 @@
 //! The audio path ([`runner::GraphRunner::process`]) never allocates,
 //! locks or does I/O; all building happens in `activate`.
 
+pub mod control;
+pub mod editor;
 pub mod params;
 pub mod plugin;
 pub mod runner;
+pub mod swap;
 
 use nice_plug::prelude::*;
 pub use plugin::{MixgraphEffect, MixgraphInstrument};

@@ -1,8 +1,11 @@
 //! The plugin shell shared by the effect and the instrument: a graph from
-//! the saved state, run by a [`GraphRunner`] built in `activate`.
+//! the saved state, built in `activate`, run on the audio thread by a
+//! [`SwapRunner`] that the editor can hand new graphs to.
 
+use crate::control::{Control, Shared, StreamShape};
 use crate::params::GraphParams;
-use crate::runner::{GraphRunner, MAX_NOTE_EVENTS};
+use crate::runner::MAX_NOTE_EVENTS;
+use crate::swap::SwapRunner;
 use mixgraph_graph::macros::MAX_MACROS;
 use mixgraph_graph::{NoteEvent as GraphNote, NoteEventKind};
 use nice_plug::prelude::*;
@@ -33,16 +36,19 @@ pub trait PluginKind: Send + 'static {
 
 /// A mixgraph plugin of kind `K`.
 pub struct GraphPlugin<K: PluginKind> {
-    params: Arc<GraphParams>,
-    runner: Option<GraphRunner>,
+    shared: Arc<Shared>,
+    editor_state: Arc<nice_plug_egui::EguiEditorState>,
+    runner: Option<SwapRunner>,
     notes: Vec<GraphNote>,
     kind: PhantomData<K>,
 }
 
 impl<K: PluginKind> Default for GraphPlugin<K> {
     fn default() -> Self {
+        let params = Arc::new(GraphParams::for_graph(K::DEFAULT_GRAPH));
         GraphPlugin {
-            params: Arc::new(GraphParams::for_graph(K::DEFAULT_GRAPH)),
+            editor_state: crate::editor::editor_state(),
+            shared: Arc::new(Shared { params, control: std::sync::Mutex::new(None) }),
             runner: None,
             notes: Vec::with_capacity(MAX_NOTE_EVENTS),
             kind: PhantomData,
@@ -77,40 +83,41 @@ impl<K: PluginKind> Plugin for GraphPlugin<K> {
 
     type SysExMessage = ();
     type BackgroundTask = ();
-    type Editor = ();
+    type Editor = nice_plug_egui::EguiEditor<crate::editor::PluginEditor>;
 
     fn params(&self) -> Arc<dyn Params> {
-        self.params.clone()
+        self.shared.params.clone()
+    }
+
+    fn editor(&mut self, _: AsyncExecutor<Self>) -> Option<Self::Editor> {
+        crate::editor::create(self.shared.clone(), self.editor_state.clone(), K::NAME)
     }
 
     /// Builds the saved graph for the host's rate and block size (all
-    /// allocation happens here) and reports its latency.
+    /// allocation happens here), reports its latency, and gives the editor
+    /// the graph's control end. Also called when the host restores state.
     fn activate(
         &mut self,
         layout: &AudioIOLayout,
         config: &BufferConfig,
         context: &mut impl ActivateContext<Self>,
     ) -> bool {
-        let text = match self.params.graph.read() {
-            Ok(text) => text.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
+        let text = self.shared.graph_text();
+        let shape = StreamShape {
+            sample_rate: f64::from(config.sample_rate),
+            max_block: config.max_buffer_size as usize,
+            channels: layout.main_output_channels.map_or(2, |c| c.get() as usize),
         };
-        let channels = layout.main_output_channels.map_or(2, |c| c.get() as usize);
-        let built = GraphRunner::new(
-            &text,
-            "the plugin's graph",
-            f64::from(config.sample_rate),
-            config.max_buffer_size as usize,
-            channels,
-        );
-        match built {
-            Ok(runner) => {
-                context.set_latency_samples(runner.latency());
+        match Control::start(&text, shape) {
+            Ok((control, runner)) => {
+                context.set_latency_samples(control.latency());
+                *self.shared.control() = Some(control);
                 self.runner = Some(runner);
                 true
             }
             Err(e) => {
                 nice_error!("mixgraph: cannot run the saved graph: {e}");
+                *self.shared.control() = None;
                 self.runner = None;
                 false
             }
@@ -130,8 +137,14 @@ impl<K: PluginKind> Plugin for GraphPlugin<K> {
         context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
         let Some(runner) = &mut self.runner else { return ProcessStatus::Error("mixgraph: no graph is running") };
-        for (i, m) in self.params.macros.iter().enumerate().take(MAX_MACROS) {
-            runner.set_macro(i, m.position.value());
+        // A graph from the editor: the host hears of a new latency (and
+        // restarts the plugin when its format needs that).
+        if let Some(latency) = runner.receive() {
+            context.set_latency_samples(latency);
+        }
+        let params = &self.shared.params;
+        for (i, m) in params.macros.iter().enumerate().take(MAX_MACROS) {
+            runner.current().set_macro(i, m.position.value());
         }
         self.notes.clear();
         while let Some(event) = context.next_event() {
@@ -143,11 +156,13 @@ impl<K: PluginKind> Plugin for GraphPlugin<K> {
         }
         let frames = buffer.samples();
         let sidechain = aux.inputs.first_mut().map(|b| &*b.as_slice());
-        runner.process(buffer.as_slice(), sidechain, &self.notes, frames, self.params.bypass.value());
-        ProcessStatus::Tail(runner.latency().saturating_add(runner.tail()))
+        runner.process(buffer.as_slice(), sidechain, &self.notes, frames, params.bypass.value());
+        let current = runner.current();
+        ProcessStatus::Tail(current.latency().saturating_add(current.tail()))
     }
 
     fn deactivate(&mut self) {
+        *self.shared.control() = None;
         self.runner = None;
     }
 }

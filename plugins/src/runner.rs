@@ -212,6 +212,20 @@ impl GraphRunner {
         }
     }
 
+    /// Sets a parameter resolved with [`GraphRunner::param_handle`] (from
+    /// the editor); real-time safe. False when the engine refused it.
+    pub fn set_param(&mut self, handle: ParamHandle, value: f32) -> bool {
+        self.engine.set_param_rt(handle, value)
+    }
+
+    /// Resolves `node.param` for [`GraphRunner::set_param`]. Control thread.
+    ///
+    /// # Errors
+    /// An unknown or structural parameter.
+    pub fn param_handle(&self, address: &str) -> Result<ParamHandle, mixgraph_graph::EngineParamError> {
+        self.engine.param_handle(address)
+    }
+
     /// Processes `frames` frames in place on `main` (input in, output out),
     /// reading `sidechain` if given and playing `notes` (sorted by frame,
     /// relative to this call) into the note input. `bypass` switches to the
