@@ -3,15 +3,20 @@
 and checks that it processes audio and takes parameter changes.
 
 Usage (from anywhere in a clone, after scripts/bundle-plugins.sh):
-    python3 scripts/pedalboard_plugin_check.py [PATH.vst3]
+    python3 scripts/pedalboard_plugin_check.py [--editor] [PATH.vst3]
 
-PATH defaults to target/bundled/mixgraph.vst3. The script creates
+PATH defaults to target/bundled/mixgraph.vst3. With --editor it also opens
+each plugin's editor window in pedalboard for 3 s (this needs an X display
+with a window manager and an XSETTINGS daemon, which pedalboard's JUCE
+requires; headless: apt-get install xvfb openbox xsettingsd, then
+xvfb-run -a sh -c 'openbox & xsettingsd & sleep 1; python3 scripts/pedalboard_plugin_check.py --editor'). The script creates
 target/pedalboard-venv and installs pedalboard and numpy there when they are
 missing (network access to PyPI needed once). Exits 1 when a check fails.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -75,14 +80,39 @@ assert abs(f0 - 220) < 4, "at the note's pitch"
 print("OK")
 '''
 
+EDITOR = r'''
+import sys
+import threading
+import time
+import pedalboard
+
+path = sys.argv[1]
+for name in ("mixgraph", "mixgraph Instrument"):
+    plugin = pedalboard.load_plugin(path, plugin_name=name)
+    close = threading.Event()
+    threading.Timer(3.0, close.set).start()
+    start = time.time()
+    plugin.show_editor(close)
+    print(f"editor    {name!r} was open for {time.time() - start:.1f} s and closed")
+print("OK")
+'''
+
 
 def main() -> int:
-    path = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "target" / "bundled" / "mixgraph.vst3"
+    args = [a for a in sys.argv[1:] if a != "--editor"]
+    editor = "--editor" in sys.argv[1:]
+    path = Path(args[0]) if args else ROOT / "target" / "bundled" / "mixgraph.vst3"
     if not path.exists():
         print(f"error: {path} not found; run scripts/bundle-plugins.sh first", file=sys.stderr)
         return 1
+    if editor and not os.environ.get("DISPLAY"):
+        print("error: --editor needs an X display (see this script's usage)", file=sys.stderr)
+        return 1
     python = ensure_venv()
-    return subprocess.run([str(python), "-c", CHECK, str(path)]).returncode
+    code = subprocess.run([str(python), "-c", CHECK, str(path)]).returncode
+    if code == 0 and editor:
+        code = subprocess.run([str(python), "-c", EDITOR, str(path)]).returncode
+    return code
 
 
 if __name__ == "__main__":

@@ -22,6 +22,8 @@ pub enum ParamUnit {
     Hz,
     /// Milliseconds.
     Ms,
+    /// Seconds.
+    Seconds,
     /// Samples per channel.
     Frames,
     /// A linear amplitude factor.
@@ -44,6 +46,7 @@ impl ParamUnit {
             ParamUnit::Db => "dB",
             ParamUnit::Hz => "Hz",
             ParamUnit::Ms => "ms",
+            ParamUnit::Seconds => "s",
             ParamUnit::Frames => "frames",
             ParamUnit::Gain => "x",
             ParamUnit::Lufs => "LUFS",

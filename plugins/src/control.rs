@@ -13,7 +13,36 @@ use crate::runner::{GraphRunner, RunnerError};
 use crate::swap::{Arrival, ParamEdit, SwapRunner, SwapSender};
 use mixgraph_graph::{Graph, ParamHandle, TelemetryHub};
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+
+/// Output channels metered for the editor.
+pub const METERED_CHANNELS: usize = 2;
+
+/// The plugin's output peak per channel since the editor last looked: the
+/// audio thread raises it (`fetch_max` on the bits of a non-negative
+/// float, which order as the values do), the editor takes and clears it.
+#[derive(Debug, Default)]
+pub struct OutputPeaks {
+    bits: [AtomicU32; METERED_CHANNELS],
+}
+
+impl OutputPeaks {
+    /// Records this block's output. Audio thread: wait-free.
+    pub fn record(&self, channels: &[&mut [f32]]) {
+        for (slot, channel) in self.bits.iter().zip(channels) {
+            let peak = channel.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+            if peak.is_finite() {
+                slot.fetch_max(peak.to_bits(), Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// The peak per channel since the last call (linear), clearing it.
+    pub fn take(&self) -> [f32; METERED_CHANNELS] {
+        std::array::from_fn(|c| f32::from_bits(self.bits[c].swap(0, Ordering::Relaxed)))
+    }
+}
 
 /// Shared by a plugin instance and its editor.
 pub struct Shared {
@@ -21,6 +50,15 @@ pub struct Shared {
     pub params: Arc<GraphParams>,
     /// The running graph's control end; `None` while the plugin is inactive.
     pub control: Mutex<Option<Control>>,
+    /// The output level for the editor's meter.
+    pub peaks: OutputPeaks,
+}
+
+impl Shared {
+    /// The state of a new instance with `params`.
+    pub fn new(params: Arc<GraphParams>) -> Self {
+        Shared { params, control: Mutex::new(None), peaks: OutputPeaks::default() }
+    }
 }
 
 impl Shared {

@@ -1,6 +1,6 @@
 //! The plugin's editor: the studio's editor (canvas, palette, files,
 //! presets, undo) drawn by nice-plug-egui in the host's window, beside the
-//! macro knobs with the output level and every gain-reduction meter.
+//! macro knobs with the graph's level and gain-reduction meters.
 //!
 //! Edits reach the running plugin through [`PluginPlayback`]: each change
 //! is saved into the plugin's state (so the host's project keeps it) and
@@ -8,7 +8,7 @@
 //! A state the host restores while the editor is open replaces the
 //! editor's document.
 
-use crate::control::Shared;
+use crate::control::{METERED_CHANNELS, Shared};
 use mixgraph_graph::{MeterData, NodeRegistry};
 use mixgraph_studio::Studio;
 use mixgraph_studio::document::Document;
@@ -104,7 +104,16 @@ pub struct PluginEditor {
     pub studio: Studio,
     shared: Arc<Shared>,
     gui: Option<GuiContext>,
+    /// The output meter as drawn: dBFS per channel, falling back at
+    /// [`METER_FALL_DB_PER_S`] after each peak.
+    shown_db: [f32; METERED_CHANNELS],
+    last_frame: Option<std::time::Instant>,
 }
+
+/// How fast the output meter falls back, dB per second.
+const METER_FALL_DB_PER_S: f32 = 24.0;
+/// The output meter's floor, dBFS.
+const METER_FLOOR_DB: f32 = -60.0;
 
 impl PluginEditor {
     /// The editor of the plugin sharing `shared`, showing its graph.
@@ -112,7 +121,7 @@ impl PluginEditor {
         let text = shared.graph_text();
         let mut studio = Studio::with_playback(Box::new(PluginPlayback::new(shared.clone())));
         studio.open_text(&text, "the plugin's graph");
-        PluginEditor { studio, shared, gui: None }
+        PluginEditor { studio, shared, gui: None, shown_db: [METER_FLOOR_DB; METERED_CHANNELS], last_frame: None }
     }
 
     /// Draws the editor into `ui`.
@@ -143,20 +152,52 @@ impl PluginEditor {
             }
         }
         ui.separator();
+        ui.heading("Output");
+        self.output_meter(ui);
         ui.heading("Meters");
         let meters = self.studio.playback().meters();
-        let shown = meters.iter().filter(|(name, frame)| match frame.data {
-            MeterData::Levels { .. } => name.starts_with("out."),
-            MeterData::GainReduction { .. } => true,
-            _ => false,
-        });
+        let shown = meters
+            .iter()
+            .filter(|(_, frame)| matches!(frame.data, MeterData::Levels { .. } | MeterData::GainReduction { .. }));
         let mut any = false;
         for (name, frame) in shown {
             any = true;
             ui.push_id(name, |ui| mixgraph_studio::meters::draw(ui, name, &frame.data));
         }
         if !any {
-            ui.label("no level or gain-reduction meters in this graph");
+            ui.label(if meters.is_empty() {
+                "the meters move while the host plays audio"
+            } else {
+                "this graph has no level or gain-reduction meters (add a meter.levels node)"
+            });
+        }
+    }
+}
+
+impl PluginEditor {
+    fn output_meter(&mut self, ui: &mut egui::Ui) {
+        let now = std::time::Instant::now();
+        let elapsed = self.last_frame.map_or(0.0, |t| now.duration_since(t).as_secs_f32());
+        self.last_frame = Some(now);
+        let peaks = self.shared.peaks.take();
+        for (c, (shown, peak)) in self.shown_db.iter_mut().zip(peaks).enumerate() {
+            let db = if peak > 0.0 { 20.0 * peak.log10() } else { METER_FLOOR_DB };
+            *shown = (*shown - METER_FALL_DB_PER_S * elapsed).max(db).max(METER_FLOOR_DB);
+            let label = if c == 0 { "L" } else { "R" };
+            let text = if *shown <= METER_FLOOR_DB {
+                format!("{label} -inf dBFS")
+            } else {
+                format!("{label} {shown:.1} dBFS")
+            };
+            let fill = (*shown - METER_FLOOR_DB) / -METER_FLOOR_DB;
+            let colour = if *shown > -0.1 {
+                egui::Color32::from_rgb(220, 60, 50)
+            } else if *shown > -6.0 {
+                egui::Color32::from_rgb(230, 170, 40)
+            } else {
+                egui::Color32::from_rgb(70, 180, 90)
+            };
+            ui.add(egui::ProgressBar::new(fill).desired_width(200.0).fill(colour).text(text));
         }
     }
 }

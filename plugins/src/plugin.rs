@@ -48,7 +48,7 @@ impl<K: PluginKind> Default for GraphPlugin<K> {
         let params = Arc::new(GraphParams::for_graph(K::DEFAULT_GRAPH));
         GraphPlugin {
             editor_state: crate::editor::editor_state(),
-            shared: Arc::new(Shared { params, control: std::sync::Mutex::new(None) }),
+            shared: Arc::new(Shared::new(params)),
             runner: None,
             notes: Vec::with_capacity(MAX_NOTE_EVENTS),
             kind: PhantomData,
@@ -157,6 +157,7 @@ impl<K: PluginKind> Plugin for GraphPlugin<K> {
         let frames = buffer.samples();
         let sidechain = aux.inputs.first_mut().map(|b| &*b.as_slice());
         runner.process(buffer.as_slice(), sidechain, &self.notes, frames, params.bypass.value());
+        self.shared.peaks.record(buffer.as_slice());
         let current = runner.current();
         ProcessStatus::Tail(current.latency().saturating_add(current.tail()))
     }

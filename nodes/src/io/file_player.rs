@@ -1,5 +1,11 @@
 //! `io.file_player`: plays an audio file (WAV, FLAC, MP3, OGG/Vorbis,
-//! AAC/M4A, AIFF) from the start of the stream, resampled to the graph rate.
+//! AAC/M4A, AIFF), resampled to the graph rate, with a transport.
+//!
+//! Transport: `transport` is Play (the default: from the start of the
+//! stream, as a render wants), Stop (silence; the next Play starts at the
+//! cue) or Pause (silence; the next Play resumes where it paused). `cue_s`
+//! is the cue point: moving it while playing or paused seeks there. Every
+//! start, stop and seek is declicked by a 3 ms fade out and in.
 //!
 //! Decoding and resampling happen in `prepare`, on the control thread; the
 //! processor only copies from memory. A relative `path` is resolved against
@@ -27,6 +33,28 @@ impl FilePlayerNode {
 }
 
 const SMOOTHING: Smoothing = Smoothing::Logarithmic { ms: 10.0 };
+/// Length of the fades around starts, stops and seeks, seconds.
+const TRANSPORT_FADE_S: f64 = 0.003;
+/// Longest cue point, seconds (a day).
+const MAX_CUE_S: f32 = 86_400.0;
+
+/// What the transport does.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Transport {
+    Stop,
+    Play,
+    Pause,
+}
+
+impl Transport {
+    fn from_param(v: f32) -> Self {
+        match v.round() as i32 {
+            0 => Transport::Stop,
+            2 => Transport::Pause,
+            _ => Transport::Play,
+        }
+    }
+}
 
 /// Maps the file's channels onto `channels` outputs: equal counts pass, mono is
 /// copied to every output, more channels than outputs are averaged into mono
@@ -50,6 +78,58 @@ struct FilePlayerProcessor {
     position: usize,
     looping: bool,
     gain: Smoother,
+    transport: Transport,
+    /// The cue point, frames.
+    cue: usize,
+    /// The transport fade: 0 silent … 1 playing, moving by `fade_step`.
+    fade: f32,
+    fade_step: f32,
+    /// A jump waiting for the fade to reach silence.
+    jump: Option<usize>,
+    sample_rate: f64,
+}
+
+impl FilePlayerProcessor {
+    fn len(&self) -> usize {
+        self.audio.first().map(Vec::len).unwrap_or(0)
+    }
+
+    fn cue_frames(&self, seconds: f32) -> usize {
+        ((f64::from(seconds) * self.sample_rate).round() as usize).min(self.len())
+    }
+
+    fn set_transport(&mut self, next: Transport) {
+        if next == Transport::Stop && self.transport != Transport::Stop {
+            self.jump = Some(self.cue);
+        }
+        if next == Transport::Play && self.transport == Transport::Stop && self.jump.is_none() {
+            // Stopped and already faded out: start from the cue.
+            self.position = self.cue;
+        }
+        self.transport = next;
+    }
+
+    fn set_cue(&mut self, seconds: f32) {
+        self.cue = self.cue_frames(seconds);
+        self.jump = Some(self.cue);
+    }
+
+    /// The fade for the next frame, applying a waiting jump at silence.
+    #[inline]
+    fn next_fade(&mut self) -> f32 {
+        let target = if self.transport == Transport::Play && self.jump.is_none() { 1.0 } else { 0.0 };
+        self.fade = if self.fade < target {
+            (self.fade + self.fade_step).min(target)
+        } else {
+            (self.fade - self.fade_step).max(target)
+        };
+        if self.fade == 0.0
+            && let Some(to) = self.jump.take()
+        {
+            self.position = to;
+        }
+        self.fade
+    }
 }
 
 impl Node for FilePlayerNode {
@@ -58,6 +138,8 @@ impl Node for FilePlayerNode {
             .output(PortDesc::audio("out", self.channels))
             .param(ParamDesc::float("gain_db", "Gain", -96.0, 24.0, 0.0, ParamUnit::Db).smoothing(SMOOTHING))
             .param(ParamDesc::toggle("loop", "Loop", false))
+            .param(ParamDesc::choice("transport", "Transport", &["stop", "play", "pause"], 1))
+            .param(ParamDesc::float("cue_s", "Cue", 0.0, MAX_CUE_S, 0.0, ParamUnit::Seconds))
     }
 
     fn prepare(&self, ctx: &PrepareContext<'_>) -> Result<Prepared, NodeError> {
@@ -67,8 +149,24 @@ impl Node for FilePlayerNode {
         let frames = audio.first().map(Vec::len).unwrap_or(0) as u64;
         let gain = Smoother::new(SMOOTHING, ctx.stream.sample_rate, db_to_gain(ctx.params[0]));
         let looping = ctx.params[1] >= 0.5;
-        let processor = FilePlayerProcessor { audio, position: 0, looping, gain };
-        Ok(Prepared::new(processor).content(if looping { u64::MAX } else { frames }))
+        let transport = Transport::from_param(ctx.params[2]);
+        let fade_step = (1.0 / (TRANSPORT_FADE_S * ctx.stream.sample_rate)).min(1.0) as f32;
+        let mut processor = FilePlayerProcessor {
+            audio,
+            position: 0,
+            looping,
+            gain,
+            transport,
+            cue: 0,
+            fade: if transport == Transport::Play { 1.0 } else { 0.0 },
+            fade_step,
+            jump: None,
+            sample_rate: ctx.stream.sample_rate,
+        };
+        processor.cue = processor.cue_frames(ctx.params[3]);
+        processor.position = processor.cue;
+        let content = if looping { u64::MAX } else { frames.saturating_sub(processor.cue as u64) };
+        Ok(Prepared::new(processor).content(content))
     }
 
     fn config(&self) -> serde_json::Value {
@@ -81,38 +179,39 @@ impl Processor for FilePlayerProcessor {
         for e in params.iter() {
             match e.index.0 {
                 0 => self.gain.set_target(db_to_gain(e.value)),
-                _ => self.looping = e.value >= 0.5,
+                1 => self.looping = e.value >= 0.5,
+                2 => self.set_transport(Transport::from_param(e.value)),
+                _ => self.set_cue(e.value),
             }
         }
-        let len = self.audio.first().map(Vec::len).unwrap_or(0);
-        if len == 0 || (!self.looping && self.position >= len) {
+        let len = self.len();
+        let idle = self.fade == 0.0 && self.jump.is_none() && self.transport != Transport::Play;
+        if len == 0 || idle || (!self.looping && self.position >= len && self.jump.is_none()) {
             return ProcessStatus::ClearOutputs;
         }
-        let start_gain = self.gain.clone();
-        for (src, out) in self.audio.iter().zip(io.outputs.iter_mut()) {
-            self.gain = start_gain.clone();
-            let mut pos = self.position;
-            for y in out.iter_mut().take(info.frames) {
-                if pos >= len {
-                    if !self.looping {
-                        *y = 0.0;
-                        continue;
-                    }
-                    pos = 0;
-                }
-                *y = src[pos] * self.gain.next();
-                pos += 1;
+        for frame in 0..info.frames {
+            let fade = self.next_fade();
+            if self.looping && self.position >= len {
+                self.position = 0;
             }
-        }
-        self.position += info.frames;
-        if self.looping {
-            self.position %= len;
+            let playing = fade > 0.0 && self.position < len;
+            let g = if playing { self.gain.next() * fade } else { 0.0 };
+            for (src, out) in self.audio.iter().zip(io.outputs.iter_mut()) {
+                if let Some(y) = out.get_mut(frame) {
+                    *y = if playing { src[self.position] * g } else { 0.0 };
+                }
+            }
+            if playing {
+                self.position += 1;
+            }
         }
         ProcessStatus::Modified
     }
 
     fn reset(&mut self) {
-        self.position = 0;
+        self.position = self.cue;
+        self.jump = None;
+        self.fade = if self.transport == Transport::Play { 1.0 } else { 0.0 };
         self.gain.jump_to(self.gain.target());
     }
 }
@@ -187,6 +286,50 @@ mod tests {
         let out = crate::testing::run(&mut ex, &[vec![0.0; 2000]], &[512]);
         // 441 frames at 44.1 kHz are 480 at 48 kHz; looping keeps the level up past them.
         assert!((out[0][1200] - 0.25).abs() < 0.02 && (out[1][1200] + 0.25).abs() < 0.02, "{}", out[0][1200]);
+    }
+
+    #[test]
+    fn the_transport_pauses_resumes_stops_and_seeks_without_clicks() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ramp.wav");
+        // Each sample tells its position: sample i is i / 48000.
+        let ramp: Vec<f32> = (0..48_000).map(|i| i as f32 / 48_000.0).collect();
+        write_wav(&path, 48_000, std::slice::from_ref(&ramp));
+        let h = NodeHarness::new("io.file_player", json!({"path": path, "channels": 1}), &[]);
+        let (mut engine, mut ex) = h.engine();
+        let mut all = Vec::new();
+        let mut block = |ex: &mut mixgraph_graph::Executor| {
+            let out = crate::testing::run(ex, &[vec![0.0; 4800]], &[480]).remove(0);
+            all.extend_from_slice(&out);
+            out
+        };
+        let fade = 144; // 3 ms at 48 kHz
+        let out = block(&mut ex);
+        assert_eq!(out[4799], ramp[4799], "plays from the start");
+        // Pause: fades out over 3 ms, then silence.
+        engine.set_param("node.transport", 2.0).unwrap();
+        let out = block(&mut ex);
+        assert!(out[0] > 0.09 && out[fade..].iter().all(|v| *v == 0.0));
+        // Resume where it paused (4800 plus the 144 frames of the fade out).
+        engine.set_param("node.transport", 1.0).unwrap();
+        let out = block(&mut ex);
+        let resumed = 4800 + fade;
+        assert_eq!(out[1000], ramp[resumed + 1000], "resumed at frame {resumed}");
+        // Stop: silence, and the next Play starts at the cue (0).
+        engine.set_param("node.transport", 0.0).unwrap();
+        let out = block(&mut ex);
+        assert!(out[fade..].iter().all(|v| *v == 0.0));
+        engine.set_param("node.transport", 1.0).unwrap();
+        let out = block(&mut ex);
+        assert_eq!(out[1000], ramp[1000], "from the cue");
+        // Seek while playing: out, jump to 0.5 s, in.
+        engine.set_param("node.cue_s", 0.5).unwrap();
+        let out = block(&mut ex);
+        // 144 frames fade out, the jump takes one silent frame, then 24000 on.
+        assert_eq!(out[1000], ramp[24_000 + 1000 - fade - 1], "sought to 0.5 s");
+        // No click anywhere: an unfaded jump here would step by up to 0.5.
+        let worst = all.windows(2).map(|w| (w[1] - w[0]).abs()).fold(0.0f32, f32::max);
+        assert!(worst < 0.004, "largest step {worst}");
     }
 
     #[test]

@@ -8,14 +8,14 @@ use crate::control::{Control, StreamShape};
 use crate::params::GraphParams;
 use crate::swap::SwapRunner;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 
 const SHAPE: StreamShape = StreamShape { sample_rate: 48_000.0, max_block: 256, channels: 2 };
 
 /// An active effect plugin's shared state, its audio end, and its editor.
 fn active_editor() -> (Arc<Shared>, SwapRunner, Harness<'static, PluginEditor>) {
     let params = Arc::new(GraphParams::for_graph(crate::DEFAULT_EFFECT_GRAPH));
-    let shared = Arc::new(Shared { params, control: std::sync::Mutex::new(None) });
+    let shared = Arc::new(Shared::new(params));
     let (control, swap) = Control::start(crate::DEFAULT_EFFECT_GRAPH, SHAPE).unwrap();
     *shared.control() = Some(control);
     let editor = PluginEditor::new(shared.clone());
@@ -33,6 +33,22 @@ fn the_editor_shows_the_plugins_graph_and_macros() {
     h.get_by_label("Tilt (1)");
     h.get_by_label("Threshold (2)");
     assert!(h.query_by_label_contains("latency").is_some(), "the status line shows the host's stream");
+}
+
+#[test]
+fn the_output_meter_shows_the_peak_the_audio_thread_recorded() {
+    let (shared, _, mut h) = active_editor();
+    let (mut l, mut r) = (vec![0.0f32; 64], vec![0.0f32; 64]);
+    l[10] = -0.5; // −6.0 dBFS
+    r[20] = 0.25; // −12.0 dBFS
+    shared.peaks.record(&[&mut l, &mut r]);
+    h.step();
+    // The meter then falls back at 24 dB/s: read the frame that took the peak.
+    let text: Vec<String> = ["L ", "R "]
+        .iter()
+        .map(|c| h.get_by_label_contains(c).accesskit_node().label().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(text, ["L -6.0 dBFS", "R -12.0 dBFS"]);
 }
 
 #[test]

@@ -21,7 +21,9 @@ pub fn target_dir() -> PathBuf {
 /// Builds the plugin library and the `mixgraph` binary into this build's
 /// target directory (`cargo test` builds the crate's rlib for tests, not
 /// the shared library a host loads). Once per test process; a no-op when
-/// they are up to date.
+/// they are up to date. A debug build gets `assert_process_allocs`: the
+/// library then aborts the test on any allocation inside the host's
+/// process call, wrapper included.
 pub fn ensure_built() {
     static BUILT: std::sync::Once = std::sync::Once::new();
     BUILT.call_once(|| {
@@ -33,6 +35,8 @@ pub fn ensure_built() {
         cmd.args(["build", "--quiet", "-p", "mixgraph-plugins", "-p", "mixgraph", "--target-dir"]).arg(&root);
         if profile == "release" {
             cmd.arg("--release");
+        } else {
+            cmd.args(["--features", "mixgraph-plugins/assert_process_allocs"]);
         }
         let status = cmd.status().expect("cargo runs");
         assert!(status.success(), "building the plugin library failed");
