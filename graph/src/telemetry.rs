@@ -72,6 +72,15 @@ pub enum MeterData {
         /// Samples limited to the ceiling.
         clipped_samples: u64,
     },
+    /// Where a player is in its material.
+    Transport {
+        /// Play position, seconds.
+        position_s: f64,
+        /// Length of the material, seconds.
+        length_s: f64,
+        /// True while playing (not stopped or paused).
+        playing: bool,
+    },
     /// Stereo correlation (−1 … +1) and balance (−1 left … +1 right).
     Correlation {
         /// Phase correlation.

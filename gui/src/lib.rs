@@ -15,6 +15,7 @@
 //! * [`viewer`]: nodes on the canvas (egui-snarl), with inline parameter
 //!   controls.
 //! * [`studio`]: the editor (menus, palette, canvas, status, dialogs).
+//! * [`transport`]: Play, Pause, Stop and seek for file players.
 //! * [`screenshot`]: writing a frame to PNG (`--screenshot`).
 //!
 //! The `standalone` feature (on by default) adds the window's parts:
@@ -39,6 +40,7 @@ pub mod presets {
 #[cfg(feature = "standalone")]
 pub mod screenshot;
 pub mod studio;
+pub mod transport;
 pub mod viewer;
 
 pub use studio::Studio;

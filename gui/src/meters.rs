@@ -43,6 +43,12 @@ fn plot(ui: &mut Ui, ys: impl Iterator<Item = f32>, n: usize, colour: Color32) {
     painter.add(egui::Shape::line(points, Stroke::new(1.2, colour)));
 }
 
+/// `m:ss.t` for a time in seconds.
+pub fn clock(seconds: f64) -> String {
+    let tenths = (seconds.max(0.0) * 10.0).round() as u64;
+    format!("{}:{:02}.{}", tenths / 600, tenths / 10 % 60, tenths % 10)
+}
+
 /// Draws one meter named `name` (`node.meter`).
 pub fn draw(ui: &mut Ui, name: &str, data: &MeterData) {
     let meter = name.split_once('.').map_or(name, |(_, m)| m);
@@ -98,6 +104,11 @@ pub fn draw(ui: &mut Ui, name: &str, data: &MeterData) {
         MeterData::Faults { nonfinite_samples, clipped_samples } => {
             ui.label(egui::RichText::new(format!("{nonfinite_samples} non-finite, {clipped_samples} clipped")).small());
         }
+        MeterData::Transport { position_s, length_s, playing } => {
+            let state = if *playing { "playing" } else { "stopped" };
+            let text = format!("{state} {} / {}", clock(*position_s), clock(*length_s));
+            bar(ui, (*position_s / length_s.max(1e-9)) as f32, 0.0, 1.0, GREEN, text);
+        }
         // Kinds added to the engine later are listed by name only.
         _ => {
             ui.label(egui::RichText::new(meter).small());
@@ -132,6 +143,7 @@ mod tests {
             ("co.goniometer", MeterData::Goniometer { points: vec![[0.1, 0.5]] }),
             ("co.correlation", MeterData::Correlation { correlation: 0.8, balance: -0.1 }),
             ("safety.faults", MeterData::Faults { nonfinite_samples: 0, clipped_samples: 3 }),
+            ("fp.transport", MeterData::Transport { position_s: 83.44, length_s: 185.0, playing: true }),
         ];
         let harness = Harness::new_ui(|ui| {
             for (name, data) in &meters {
@@ -144,6 +156,7 @@ mod tests {
             "M -14.2 S -15.0 I -inf LUFS, LRA 3.0 LU, TP -1.1 dBTP",
             "correlation +0.80, balance -0.10",
             "0 non-finite, 3 clipped",
+            "playing 1:23.4 / 3:05.0",
         ] {
             assert!(harness.query_by_label(text).is_some(), "{text}");
         }

@@ -184,7 +184,11 @@ impl SnarlViewer<EditorNode> for Viewer<'_> {
         let id = n.id.clone();
         ui.vertical(|ui| {
             for (name, frame) in self.meters_of(&id) {
-                ui.push_id(name, |ui| crate::meters::draw(ui, name, &frame.data));
+                let Some(n) = snarl.get_node_mut(node) else { return };
+                let drawn = ui.push_id(name, |ui| crate::transport::controls(ui, &info, &frame.data, &mut n.params));
+                if !drawn.inner {
+                    ui.push_id(name, |ui| crate::meters::draw(ui, name, &frame.data));
+                }
             }
             let Some(n) = snarl.get_node_mut(node) else { return };
             // Short lists inline; long ones (an 8-band EQ has 57) folded.

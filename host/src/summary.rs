@@ -154,6 +154,10 @@ pub fn describe_meter(data: &MeterData) -> String {
         MeterData::Correlation { correlation, balance } => {
             format!("correlation {correlation:+.2}, balance {balance:+.2}")
         }
+        MeterData::Transport { position_s, length_s, playing } => {
+            let state = if *playing { "playing" } else { "stopped" };
+            format!("{state} at {position_s:.2} s of {length_s:.2} s")
+        }
         other => format!("{other:?}"),
     }
 }

@@ -14,7 +14,7 @@
 use super::decode::{DecodedAudio, decode_and_resample};
 use crate::common::db_to_gain;
 use mixgraph_graph::{
-    ConfigField, ConfigReader, Node, NodeError, NodeInfo, NodeType, ParamDesc, ParamEvents, ParamUnit, PortDesc,
+    ConfigField, ConfigReader, MeterData, MeterFrame, MeterWriter, Node, NodeError, NodeInfo, NodeType, ParamDesc, ParamEvents, ParamUnit, PortDesc,
     PrepareContext, Prepared, ProcBuffers, ProcInfo, ProcessStatus, Processor, Smoother, Smoothing,
 };
 use std::path::PathBuf;
@@ -35,8 +35,11 @@ impl FilePlayerNode {
 const SMOOTHING: Smoothing = Smoothing::Logarithmic { ms: 10.0 };
 /// Length of the fades around starts, stops and seeks, seconds.
 const TRANSPORT_FADE_S: f64 = 0.003;
-/// Longest cue point, seconds (a day).
-const MAX_CUE_S: f32 = 86_400.0;
+/// Longest cue point, seconds (an hour; longer files play on, and the
+/// editor's seek bar covers the whole file).
+const MAX_CUE_S: f32 = 3_600.0;
+/// How often the transport meter is published, per second.
+const METER_RATE_HZ: f64 = 30.0;
 
 /// What the transport does.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -87,6 +90,10 @@ struct FilePlayerProcessor {
     /// A jump waiting for the fade to reach silence.
     jump: Option<usize>,
     sample_rate: f64,
+    /// Position and length for the editor's transport, about 30 times a second.
+    meter: MeterWriter,
+    meter_period: usize,
+    meter_count: usize,
 }
 
 impl FilePlayerProcessor {
@@ -162,6 +169,16 @@ impl Node for FilePlayerNode {
             fade_step,
             jump: None,
             sample_rate: ctx.stream.sample_rate,
+            meter: ctx.meter(
+                "transport",
+                MeterFrame::new(MeterData::Transport {
+                    position_s: 0.0,
+                    length_s: frames as f64 / ctx.stream.sample_rate,
+                    playing: transport == Transport::Play,
+                }),
+            ),
+            meter_period: (ctx.stream.sample_rate / METER_RATE_HZ).round().max(1.0) as usize,
+            meter_count: 0,
         };
         processor.cue = processor.cue_frames(ctx.params[3]);
         processor.position = processor.cue;
@@ -185,6 +202,17 @@ impl Processor for FilePlayerProcessor {
             }
         }
         let len = self.len();
+        self.meter_count += info.frames;
+        if self.meter_count >= self.meter_period {
+            self.meter_count = 0;
+            let (position, playing) = (self.position as f64 / self.sample_rate, self.transport == Transport::Play);
+            self.meter.publish(info.frame_position + info.frames as u64, |data| {
+                if let MeterData::Transport { position_s, playing: p, .. } = data {
+                    *position_s = position;
+                    *p = playing;
+                }
+            });
+        }
         let idle = self.fade == 0.0 && self.jump.is_none() && self.transport != Transport::Play;
         if len == 0 || idle || (!self.looping && self.position >= len && self.jump.is_none()) {
             return ProcessStatus::ClearOutputs;
