@@ -5,6 +5,7 @@
 //! * [`device`]: the app's playback on an audio device (the Audio menu).
 //! * [`playback`]: where the editor's graph is heard (a device, a plugin).
 //! * [`canvas`]: node edits on the canvas (add, duplicate, connect).
+//! * [`clipboard`]: copy and paste of nodes between graphs.
 //! * [`document`]: a graph being edited (nodes, positions, wires), loaded
 //!   and saved through the engine's own graph-file loader and writer.
 //! * [`history`]: undo and redo for every edit.
@@ -24,6 +25,7 @@
 #[cfg(feature = "standalone")]
 pub mod audio;
 pub mod canvas;
+pub mod clipboard;
 #[cfg(feature = "standalone")]
 pub mod device;
 pub mod document;

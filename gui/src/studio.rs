@@ -14,6 +14,11 @@ use std::path::{Path, PathBuf};
 /// Most recent files remembered.
 const RECENT: usize = 8;
 
+/// The canvas widget's id (its selection is read for copy and cut).
+fn canvas_id() -> egui::Id {
+    egui::Id::new("studio canvas")
+}
+
 /// What waits for the user's answer in a dialog.
 #[derive(Clone, Debug, PartialEq)]
 enum Dialog {
@@ -65,6 +70,11 @@ pub struct Studio {
     playback: Box<dyn Playback>,
     /// An offline render in progress.
     rendering: Option<crate::offline::OfflineRender>,
+    /// The nodes last copied, as graph-file text (also put on the system
+    /// clipboard, which only reaches the app as a paste event).
+    pub clipboard: Option<String>,
+    /// How far the next paste lands from the copied nodes.
+    paste_offset: f32,
 }
 
 impl Default for Studio {
@@ -106,6 +116,8 @@ impl Studio {
             path_text: String::new(),
             next_pos: Pos2::new(40.0, 40.0),
             playback,
+            clipboard: None,
+            paste_offset: 0.0,
             rendering: None,
         }
     }
@@ -235,6 +247,64 @@ impl Studio {
                 self.status = format!("added {type_id}");
             }
             Err(e) => self.status = format!("error: {e}"),
+        }
+    }
+
+    /// Copies `nodes` (and the wires between them) to the clipboard.
+    pub fn copy_nodes(&mut self, ctx: &egui::Context, nodes: &[egui_snarl::NodeId]) {
+        if nodes.is_empty() {
+            self.status = "select nodes to copy: click one, or drag a box with Shift".into();
+            return;
+        }
+        match crate::clipboard::copy(&self.doc, nodes, &self.registry) {
+            Ok(text) => {
+                ctx.copy_text(text.clone());
+                self.clipboard = Some(text);
+                self.paste_offset = 0.0;
+                self.status = format!("copied {} nodes", nodes.len());
+            }
+            Err(e) => self.status = format!("error: cannot copy: {e}"),
+        }
+    }
+
+    /// Adds the nodes of graph-file `text` to the graph, beside where they
+    /// were copied from.
+    pub fn paste_text(&mut self, text: &str) {
+        self.paste_offset += 40.0;
+        let offset = egui::vec2(self.paste_offset, self.paste_offset);
+        match crate::clipboard::paste(&mut self.doc, text, offset, &self.registry) {
+            Ok(added) => self.status = format!("pasted {} nodes", added.len()),
+            Err(e) => self.status = format!("error: the clipboard holds no mixgraph nodes: {e}"),
+        }
+    }
+
+    /// The canvas's selected nodes.
+    fn selection(ctx: &egui::Context) -> Vec<egui_snarl::NodeId> {
+        egui_snarl::ui::get_selected_nodes(canvas_id(), ctx)
+    }
+
+    /// Copy, cut and paste from the keyboard (the platform turns Ctrl+C,
+    /// Ctrl+X and Ctrl+V into these events), unless a text field has them.
+    fn clipboard_events(&mut self, ui: &Ui) {
+        if ui.ctx().egui_wants_keyboard_input() {
+            return;
+        }
+        let events: Vec<egui::Event> = ui.input(|i| i.events.clone());
+        for event in events {
+            match event {
+                egui::Event::Copy => self.copy_nodes(ui.ctx(), &Self::selection(ui.ctx())),
+                egui::Event::Cut => {
+                    let selected = Self::selection(ui.ctx());
+                    self.copy_nodes(ui.ctx(), &selected);
+                    for id in selected {
+                        if self.doc.snarl.get_node(id).is_some() {
+                            self.doc.snarl.remove_node(id);
+                        }
+                    }
+                }
+                egui::Event::Paste(text) if text.trim_start().starts_with('{') => self.paste_text(&text),
+                _ => {}
+            }
         }
     }
 
@@ -375,6 +445,18 @@ impl Studio {
                 self.status = news;
             }
             ui.menu_button("Edit", |ui| {
+                if ui.button("Copy").clicked() {
+                    let selected = Self::selection(ui.ctx());
+                    self.copy_nodes(ui.ctx(), &selected);
+                    ui.close();
+                }
+                if ui.add_enabled(self.clipboard.is_some(), egui::Button::new("Paste")).clicked() {
+                    if let Some(text) = self.clipboard.clone() {
+                        self.paste_text(&text);
+                    }
+                    ui.close();
+                }
+                ui.separator();
                 if ui.add_enabled(self.history.can_undo(), egui::Button::new("Undo")).clicked() {
                     self.undo();
                     ui.close();
@@ -478,6 +560,7 @@ impl Studio {
             self.open_text(&text, "the host's saved state");
         }
         self.shortcuts(ui);
+        self.clipboard_events(ui);
         egui::Panel::top("studio menu").show(ui, |ui| self.menu_bar(ui));
         egui::Panel::bottom("studio status").show(ui, |ui| {
             let dirty = if self.frame_json != self.saved_json { " (modified)" } else { "" };
@@ -507,7 +590,7 @@ impl Studio {
             // Meters are read once per frame, never blocking the audio thread.
             let meters = self.playback.meters();
             let mut viewer = Viewer { registry: &self.registry, meters: &meters };
-            SnarlWidget::new().id_salt("studio canvas").show(&mut self.doc.snarl, &mut viewer, ui);
+            SnarlWidget::new().id(canvas_id()).show(&mut self.doc.snarl, &mut viewer, ui);
         });
         self.dialogs(ui);
         let json = self.current_json();

@@ -143,3 +143,42 @@ fn render_to_wav_from_the_file_menu_writes_the_file() {
     assert_eq!(reader.spec().channels, 2);
     assert_eq!(reader.duration(), 480_000 + 14_400);
 }
+
+#[test]
+fn nodes_copied_in_one_graph_paste_into_another_through_the_clipboard() {
+    let mut first = harness();
+    add_from_palette(&mut first, "io.input");
+    add_from_palette(&mut first, "util.gain");
+    connect(&mut first, "input", "input.out", "gain.in");
+    let ids: Vec<_> = ["input", "gain"].iter().map(|id| first.state().doc.find(id).unwrap()).collect();
+    let ctx = first.ctx.clone();
+    first.state_mut().copy_nodes(&ctx, &ids);
+    first.run();
+    assert_eq!(first.state().status, "copied 2 nodes");
+    let text = first.state().clipboard.clone().unwrap();
+
+    // Another editor (another graph) receives Ctrl+V as the platform's paste event.
+    let mut second = harness();
+    add_from_palette(&mut second, "util.gain");
+    // Leave the palette's search field, which would take the paste itself.
+    second.key_press(Key::Escape);
+    second.run();
+    second.event(egui::Event::Paste(text));
+    second.run();
+    let doc = &second.state().doc;
+    assert!(doc.find("input").is_some() && doc.find("gain2").is_some(), "{}", second.state().status);
+    let edges = doc.to_graph(second.state().registry()).unwrap().edges();
+    assert_eq!(edges, vec![("input.out".to_string(), "gain2.in".to_string())]);
+
+    // Edit ▸ Paste pastes the same nodes again in the first graph, renumbered.
+    first.get_by_label("Edit").click();
+    first.run();
+    first.get_by_label("Paste").click();
+    first.run();
+    let doc = &first.state().doc;
+    assert!(doc.find("input2").is_some() && doc.find("gain2").is_some(), "{}", first.state().status);
+    // And it is one undoable edit.
+    first.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    first.run();
+    assert!(first.state().doc.find("input2").is_none());
+}
