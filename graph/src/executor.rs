@@ -127,6 +127,12 @@ impl Executor {
         self.schedule.output_channels
     }
 
+    /// Note inputs of the current schedule (the slices
+    /// [`Executor::process_with_events`] takes).
+    pub fn event_inputs(&self) -> usize {
+        self.schedule.report.event_inputs.len()
+    }
+
     /// Latency of the current schedule, frames.
     pub fn latency_frames(&self) -> u32 {
         self.schedule.report.latency_frames

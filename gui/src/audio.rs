@@ -1,11 +1,14 @@
-//! Live audio output through cpal: JACK or ALSA on Linux.
+//! Live audio through cpal (JACK or ALSA on Linux), with the input device
+//! feeding the graph's inputs and MIDI input ports its note inputs.
 //!
-//! The stream's callback owns the graph's executor and a planar scratch
-//! buffer sized before the stream starts; it never allocates or locks. It
-//! counts callbacks, xruns (reported by the backend) and the time spent
-//! processing, for the editor's CPU-load and xrun display. Graph inputs
-//! read silence for now (file players and synths make the sound).
+//! The output stream's callback owns the graph's executor ([`Period`]),
+//! with every buffer sized before the stream starts; it never allocates or
+//! locks. The input stream's callback only pushes captured samples into a
+//! wait-free queue the output callback reads. The output callback counts
+//! callbacks, xruns (reported by the backend) and the time spent
+//! processing, for the editor's CPU-load and xrun display.
 
+use crate::period::{CapturedInput, InputStats, Period};
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
 use mixgraph_graph::{Executor, StreamInfo};
 use std::sync::Arc;
@@ -23,6 +26,10 @@ pub struct AudioSettings {
     pub sample_rate: Option<u32>,
     /// Frames per callback, or the device's default.
     pub buffer_frames: Option<u32>,
+    /// Capture the backend's default input device into the graph's inputs.
+    pub input: bool,
+    /// Open every MIDI input port for the graph's note inputs.
+    pub midi: bool,
 }
 
 /// Counters the audio thread updates and any thread reads.
@@ -51,9 +58,13 @@ impl AudioStats {
     }
 }
 
-/// A running output stream.
+/// A running output stream (and its input stream and MIDI ports).
 pub struct AudioOut {
     _stream: cpal::Stream,
+    _input: Option<cpal::Stream>,
+    _midi: Option<crate::midi::MidiIn>,
+    /// Counters of the input path.
+    pub input_stats: Arc<InputStats>,
     /// Counters from the audio thread.
     pub stats: Arc<AudioStats>,
     /// The stream's sample rate.
@@ -117,34 +128,34 @@ impl AudioOut {
         let config = cpal::StreamConfig { channels: channels as u16, sample_rate, buffer_size };
         // The largest block the callback hands the graph; longer callbacks are split.
         let max_block = settings.buffer_frames.unwrap_or(1024).clamp(16, 8192) as usize;
-        let mut executor = executor_for(StreamInfo::new(f64::from(sample_rate), max_block))?;
-        let graph_channels = executor.output_channels().max(1);
-        let mut planar: Vec<Vec<f32>> = vec![vec![0.0; max_block]; graph_channels];
+        let executor = executor_for(StreamInfo::new(f64::from(sample_rate), max_block))?;
+        let input_stats = Arc::new(InputStats::default());
+        let mut notes = Vec::new();
+        let (input_stream, captured) = if settings.input {
+            let (stream, captured) = open_input(&host, sample_rate, settings.buffer_frames, max_block)?;
+            (Some(stream), Some(captured))
+        } else {
+            (None, None)
+        };
+        let midi = if settings.midi {
+            // No MIDI system (no ALSA sequencer) is not an audio error.
+            crate::midi::open_all().ok().map(|(ports, queues)| {
+                notes = queues;
+                ports
+            })
+        } else {
+            None
+        };
+        let mut period = Period::new(executor, max_block, captured, notes, input_stats.clone());
         let stats = Arc::new(AudioStats::default());
         let (for_data, for_error) = (stats.clone(), stats.clone());
         let stream = device.build_output_stream::<f32, _, _>(
             config,
             move |data: &mut [f32], _| {
                 let start = Instant::now();
-                let frames = data.len() / channels;
-                let mut done = 0;
-                while done < frames {
-                    let n = (frames - done).min(max_block);
-                    let mut outs: [&mut [f32]; 8] = Default::default();
-                    for (slot, ch) in outs.iter_mut().zip(planar.iter_mut()) {
-                        *slot = &mut ch[..n];
-                    }
-                    let count = graph_channels.min(8);
-                    executor.process(&[], &mut outs[..count], n);
-                    for (i, frame) in data[done * channels..(done + n) * channels].chunks_mut(channels).enumerate() {
-                        for (c, sample) in frame.iter_mut().enumerate() {
-                            *sample = planar.get(c.min(graph_channels - 1)).map_or(0.0, |ch| ch[i]);
-                        }
-                    }
-                    done += n;
-                }
+                period.run(data, channels);
                 for_data.callbacks.fetch_add(1, Ordering::Relaxed);
-                for_data.frames.fetch_add(frames as u64, Ordering::Relaxed);
+                for_data.frames.fetch_add((data.len() / channels) as u64, Ordering::Relaxed);
                 for_data.busy_ns.fetch_add(start.elapsed().as_nanos() as u64, Ordering::Relaxed);
             },
             move |error: cpal::Error| {
@@ -156,13 +167,63 @@ impl AudioOut {
             },
             None,
         )?;
+        if let Some(input) = &input_stream {
+            input.play()?;
+        }
         stream.play()?;
-        let description = format!(
+        let mut description = format!(
             "{} / {} at {sample_rate} Hz, {} frames",
             host.id().name(),
             device.description().map(|d| d.name().to_string()).unwrap_or_else(|_| "default".into()),
             settings.buffer_frames.map_or("default".to_string(), |b| b.to_string())
         );
-        Ok(AudioOut { _stream: stream, stats, sample_rate, channels, description })
+        if input_stream.is_some() {
+            description.push_str(", input on");
+        }
+        match &midi {
+            Some(m) if !m.ports.is_empty() => description.push_str(&format!(", MIDI from {}", m.ports.join(", "))),
+            Some(_) => description.push_str(", no MIDI ports"),
+            None if settings.midi => description.push_str(", no MIDI system"),
+            None => {}
+        }
+        Ok(AudioOut {
+            _stream: stream,
+            _input: input_stream,
+            _midi: midi,
+            input_stats,
+            stats,
+            sample_rate,
+            channels,
+            description,
+        })
     }
+}
+
+/// Opens the backend's default input device at `sample_rate`; its callback
+/// pushes interleaved samples into the queue the output callback reads.
+fn open_input(
+    host: &cpal::Host,
+    sample_rate: u32,
+    buffer_frames: Option<u32>,
+    max_block: usize,
+) -> anyhow::Result<(cpal::Stream, CapturedInput)> {
+    let device = host.default_input_device().ok_or_else(|| anyhow::anyhow!("no default input device"))?;
+    let channels = usize::from(device.default_input_config()?.channels()).max(1);
+    let buffer_size = buffer_frames.map_or(cpal::BufferSize::Default, cpal::BufferSize::Fixed);
+    let config = cpal::StreamConfig { channels: channels as u16, sample_rate, buffer_size };
+    // Room for eight blocks: the output side keeps at most four waiting.
+    let (mut producer, queue) = rtrb::RingBuffer::new(8 * max_block.max(1024) * channels);
+    let stream = device.build_input_stream::<f32, _, _>(
+        config,
+        move |data: &[f32], _| {
+            // A full queue drops the newest samples; the output side counts the gap.
+            let n = data.len().min(producer.slots());
+            if let Ok(chunk) = producer.write_chunk_uninit(n) {
+                chunk.fill_from_iter(data.iter().copied());
+            }
+        },
+        |_error: cpal::Error| {},
+        None,
+    )?;
+    Ok((stream, CapturedInput { queue, channels }))
 }

@@ -16,7 +16,6 @@ use std::time::{Duration, Instant};
 const RETRY: Duration = Duration::from_secs(2);
 
 /// Live audio on a device.
-#[derive(Default)]
 pub struct DevicePlayback {
     /// What to open.
     pub settings: AudioSettings,
@@ -28,6 +27,19 @@ pub struct DevicePlayback {
     synced: String,
     /// The device failed: retry at this time.
     retry: Option<Instant>,
+}
+
+impl Default for DevicePlayback {
+    /// The backend's defaults, MIDI input on, audio input off.
+    fn default() -> Self {
+        DevicePlayback {
+            settings: AudioSettings { midi: true, ..AudioSettings::default() },
+            play_on_start: false,
+            audio: None,
+            synced: String::new(),
+            retry: None,
+        }
+    }
 }
 
 impl DevicePlayback {
@@ -108,7 +120,11 @@ impl Playback for DevicePlayback {
     fn load_text(&self) -> Option<String> {
         let (out, _) = self.audio.as_ref()?;
         let xruns = out.stats.xruns.load(Ordering::Relaxed);
-        Some(format!("DSP {:.1} %, {xruns} xruns", 100.0 * out.stats.load(out.sample_rate)))
+        let mut text = format!("DSP {:.1} %, {xruns} xruns", 100.0 * out.stats.load(out.sample_rate));
+        if self.settings.input {
+            text.push_str(&format!(", {} input gaps", out.input_stats.underruns.load(Ordering::Relaxed)));
+        }
+        Some(text)
     }
 
     fn sample_rate(&self) -> Option<u32> {
@@ -133,6 +149,10 @@ impl Playback for DevicePlayback {
             }
             ui.separator();
             let settings = &mut self.settings;
+            ui.checkbox(&mut settings.input, "Audio input into the graph's inputs")
+                .on_hover_text("the backend's default input device; applies at the next Play");
+            ui.checkbox(&mut settings.midi, "MIDI input into the graph's note inputs")
+                .on_hover_text("every MIDI input port; applies at the next Play");
             ui.menu_button("Backend", |ui| {
                 for host in crate::audio::hosts() {
                     let chosen = settings.host.as_deref() == Some(host.as_str());

@@ -10,6 +10,8 @@
 //!   and saved through the engine's own graph-file loader and writer.
 //! * [`history`]: undo and redo for every edit.
 //! * [`meters`]: meters drawn from the engine's telemetry.
+//! * [`midi`]: MIDI input ports (midir) for live play.
+//! * [`period`]: one period of live audio (input, MIDI, graph, output).
 //! * [`offline`]: rendering the document to a WAV file with progress.
 //! * [`live`]: keeps a running engine equal to the document, edit by edit.
 //! * [`palette`]: every registered node type, by family, searchable.
@@ -20,7 +22,7 @@
 //! * [`screenshot`]: writing a frame to PNG (`--screenshot`).
 //!
 //! The `standalone` feature (on by default) adds the window's parts:
-//! [`audio`], [`device`] and [`screenshot`]. The plugins build without it.
+//! [`audio`], [`device`], [`midi`] and [`screenshot`]. The plugins build without it.
 
 #[cfg(feature = "standalone")]
 pub mod audio;
@@ -32,8 +34,11 @@ pub mod document;
 pub mod history;
 pub mod live;
 pub mod meters;
+#[cfg(feature = "standalone")]
+pub mod midi;
 pub mod offline;
 pub mod palette;
+pub mod period;
 pub mod playback;
 /// The built-in presets, embedded by the build script.
 pub mod presets {

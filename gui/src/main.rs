@@ -23,6 +23,12 @@ struct Args {
     /// Frames per audio callback (default: the device's).
     #[arg(long, value_name = "FRAMES")]
     buffer: Option<u32>,
+    /// Feed the default input device into the graph's inputs.
+    #[arg(long)]
+    input: bool,
+    /// Do not open MIDI input ports.
+    #[arg(long)]
+    no_midi: bool,
 }
 
 /// The window: the editor plus the screenshot option.
@@ -65,6 +71,8 @@ fn main() -> eframe::Result<()> {
     device.play_on_start = args.play;
     device.settings.host = args.audio_host.clone();
     device.settings.buffer_frames = args.buffer;
+    device.settings.input = args.input;
+    device.settings.midi = !args.no_midi;
     let mut studio = Studio::with_playback(Box::new(device));
     if let Some(file) = &args.file {
         studio.open(file);

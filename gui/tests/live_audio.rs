@@ -97,13 +97,23 @@ fn a_graph_plays_through_jack_while_it_is_edited_with_no_xrun() {
     assert!(doc.set_param(player, "loop", 1.0));
     let eq = doc.add_node("eq.tilt", Pos2::ZERO, &registry).unwrap();
     doc.add_node("io.output", Pos2::ZERO, &registry).unwrap();
-    for (a, b) in [("file_player.out", "tilt.in"), ("tilt.out", "output.in")] {
+    doc.add_node("io.input", Pos2::ZERO, &registry).unwrap();
+    doc.add_node("meter.levels", Pos2::ZERO, &registry).unwrap();
+    for (a, b) in [("file_player.out", "tilt.in"), ("tilt.out", "output.in"), ("input.out", "levels.in")] {
         let (o, i) = doc.pins(a, b).unwrap();
         assert!(doc.connect(o, i), "{a} -> {b}");
     }
     let mut live = None;
     // jackd takes a moment to come up: retry the connection for a few seconds.
-    let settings = AudioSettings { host: Some("JACK".into()), buffer_frames: Some(256), ..Default::default() };
+    // The graph's input node reads JACK's capture ports; MIDI is asked for
+    // too (there is no ALSA sequencer here, which must not stop the audio).
+    let settings = AudioSettings {
+        host: Some("JACK".into()),
+        buffer_frames: Some(256),
+        input: true,
+        midi: true,
+        ..Default::default()
+    };
     let started = Instant::now();
     let mut restarts = 0;
     let audio = loop {
@@ -162,6 +172,11 @@ fn a_graph_plays_through_jack_while_it_is_edited_with_no_xrun() {
     let load = stats.load(audio.sample_rate);
     println!("{callbacks} callbacks in 3 s, {xruns} xruns, DSP load {:.1} %", load * 100.0);
     assert!(callbacks > 300, "the stream ran ({callbacks} callbacks)");
+    // Captured audio reached the graph every period but the first few.
+    let gaps = audio.input_stats.underruns.load(Ordering::Relaxed);
+    println!("input: {gaps} periods without captured audio");
+    assert!(audio.description.contains("input on"), "{}", audio.description);
+    assert!(gaps * 20 < callbacks, "{gaps} input gaps in {callbacks} periods");
     assert_eq!(xruns, 0, "no xrun");
     assert!(!stats.failed.load(Ordering::Relaxed), "no stream error");
 }
