@@ -9,6 +9,7 @@
 //! * [`document`]: a graph being edited (nodes, positions, wires), loaded
 //!   and saved through the engine's own graph-file loader and writer.
 //! * [`history`]: undo and redo for every edit.
+//! * [`inspector`]: the selected node in full, with its meters drawn large.
 //! * [`meters`]: meters drawn from the engine's telemetry.
 //! * [`midi`]: MIDI input ports (midir) for live play.
 //! * [`period`]: one period of live audio (input, MIDI, graph, output).
@@ -32,6 +33,7 @@ pub mod clipboard;
 pub mod device;
 pub mod document;
 pub mod history;
+pub mod inspector;
 pub mod live;
 pub mod meters;
 #[cfg(feature = "standalone")]

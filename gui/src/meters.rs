@@ -13,8 +13,8 @@ const RED: Color32 = Color32::from_rgb(230, 80, 70);
 const WIDTH: f32 = 200.0;
 
 /// A horizontal bar from `lo` to `hi` (value clamped), with a label.
-fn bar(ui: &mut Ui, value: f32, lo: f32, hi: f32, colour: Color32, text: String) {
-    let (rect, response) = ui.allocate_exact_size(vec2(WIDTH, 10.0), Sense::hover());
+fn bar(ui: &mut Ui, width: f32, value: f32, lo: f32, hi: f32, colour: Color32, text: String) {
+    let (rect, response) = ui.allocate_exact_size(vec2(width, 10.0), Sense::hover());
     let painter = ui.painter_at(rect);
     painter.rect_filled(rect, 2.0, ui.visuals().extreme_bg_color);
     let t = if value.is_finite() { ((value - lo) / (hi - lo)).clamp(0.0, 1.0) } else { 0.0 };
@@ -29,8 +29,8 @@ fn db_text(v: f64) -> String {
 }
 
 /// A small line plot of `ys` (already in 0 … 1 from bottom to top).
-fn plot(ui: &mut Ui, ys: impl Iterator<Item = f32>, n: usize, colour: Color32) {
-    let (rect, _) = ui.allocate_exact_size(vec2(WIDTH, 56.0), Sense::hover());
+fn plot(ui: &mut Ui, width: f32, ys: impl Iterator<Item = f32>, n: usize, colour: Color32) {
+    let (rect, _) = ui.allocate_exact_size(vec2(width, width * 0.28), Sense::hover());
     let painter = ui.painter_at(rect);
     painter.rect_filled(rect, 2.0, ui.visuals().extreme_bg_color);
     let points: Vec<Pos2> = ys
@@ -49,8 +49,13 @@ pub fn clock(seconds: f64) -> String {
     format!("{}:{:02}.{}", tenths / 600, tenths / 10 % 60, tenths % 10)
 }
 
-/// Draws one meter named `name` (`node.meter`).
+/// Draws one meter named `name` (`node.meter`) at the canvas's size.
 pub fn draw(ui: &mut Ui, name: &str, data: &MeterData) {
+    draw_sized(ui, name, data, WIDTH);
+}
+
+/// Draws one meter `width` points wide (the inspector's are larger).
+pub fn draw_sized(ui: &mut Ui, name: &str, data: &MeterData, width: f32) {
     let meter = name.split_once('.').map_or(name, |(_, m)| m);
     match data {
         MeterData::Levels { peak_db, rms_db } => {
@@ -62,11 +67,21 @@ pub fn draw(ui: &mut Ui, name: &str, data: &MeterData) {
                 } else {
                     GREEN
                 };
-                bar(ui, *peak, -60.0, 0.0, colour, format!("ch {} peak {:.1} dBFS, RMS {:.1}", c + 1, peak, rms));
+                bar(
+                    ui,
+                    width,
+                    *peak,
+                    -60.0,
+                    0.0,
+                    colour,
+                    format!("ch {} peak {:.1} dBFS, RMS {:.1}", c + 1, peak, rms),
+                );
             }
         }
-        MeterData::GainReduction { db } => bar(ui, *db, 0.0, 24.0, RED, format!("{meter}: gain reduction {db:.1} dB")),
-        MeterData::Gain { db } => bar(ui, *db, -24.0, 24.0, AMBER, format!("{meter}: gain {db:+.1} dB")),
+        MeterData::GainReduction { db } => {
+            bar(ui, width, *db, 0.0, 24.0, RED, format!("{meter}: gain reduction {db:.1} dB"))
+        }
+        MeterData::Gain { db } => bar(ui, width, *db, -24.0, 24.0, AMBER, format!("{meter}: gain {db:+.1} dB")),
         MeterData::Loudness { momentary_lufs, short_term_lufs, integrated_lufs, range_lu, true_peak_dbtp } => {
             ui.label(
                 egui::RichText::new(format!(
@@ -81,15 +96,16 @@ pub fn draw(ui: &mut Ui, name: &str, data: &MeterData) {
             );
         }
         MeterData::Spectrum { magnitude_db, .. } => {
-            plot(ui, magnitude_db.iter().map(|d| (d + 96.0) / 96.0), magnitude_db.len(), GREEN);
+            plot(ui, width, magnitude_db.iter().map(|d| (d + 96.0) / 96.0), magnitude_db.len(), GREEN);
         }
         MeterData::Scope { channels } => {
             if let Some(first) = channels.first() {
-                plot(ui, first.iter().map(|v| 0.5 + 0.5 * v), first.len(), GREEN);
+                plot(ui, width, first.iter().map(|v| 0.5 + 0.5 * v), first.len(), GREEN);
             }
         }
         MeterData::Goniometer { points } => {
-            let (rect, _) = ui.allocate_exact_size(vec2(64.0, 64.0), Sense::hover());
+            let side = (width * 0.32).max(64.0);
+            let (rect, _) = ui.allocate_exact_size(vec2(side, side), Sense::hover());
             let painter = ui.painter_at(rect);
             painter.rect_filled(rect, 2.0, ui.visuals().extreme_bg_color);
             for [side, mid] in points.iter().take(512) {
@@ -99,7 +115,15 @@ pub fn draw(ui: &mut Ui, name: &str, data: &MeterData) {
         }
         MeterData::Correlation { correlation, balance } => {
             let colour = if *correlation < 0.0 { RED } else { GREEN };
-            bar(ui, *correlation, -1.0, 1.0, colour, format!("correlation {correlation:+.2}, balance {balance:+.2}"));
+            bar(
+                ui,
+                width,
+                *correlation,
+                -1.0,
+                1.0,
+                colour,
+                format!("correlation {correlation:+.2}, balance {balance:+.2}"),
+            );
         }
         MeterData::Faults { nonfinite_samples, clipped_samples } => {
             ui.label(egui::RichText::new(format!("{nonfinite_samples} non-finite, {clipped_samples} clipped")).small());
@@ -107,7 +131,7 @@ pub fn draw(ui: &mut Ui, name: &str, data: &MeterData) {
         MeterData::Transport { position_s, length_s, playing } => {
             let state = if *playing { "playing" } else { "stopped" };
             let text = format!("{state} {} / {}", clock(*position_s), clock(*length_s));
-            bar(ui, (*position_s / length_s.max(1e-9)) as f32, 0.0, 1.0, GREEN, text);
+            bar(ui, width, (*position_s / length_s.max(1e-9)) as f32, 0.0, 1.0, GREEN, text);
         }
         // Kinds added to the engine later are listed by name only.
         _ => {

@@ -75,6 +75,8 @@ pub struct Studio {
     pub clipboard: Option<String>,
     /// How far the next paste lands from the copied nodes.
     paste_offset: f32,
+    /// Show the next frame's canvas from the graph's top-left corner.
+    home_view: bool,
 }
 
 impl Default for Studio {
@@ -118,6 +120,7 @@ impl Studio {
             playback,
             clipboard: None,
             paste_offset: 0.0,
+            home_view: true,
             rendering: None,
         }
     }
@@ -181,6 +184,7 @@ impl Studio {
     /// Replaces the document (new or opened): no history, not dirty.
     fn replace(&mut self, doc: Document, path: Option<PathBuf>) {
         self.doc = doc;
+        self.home_view = true;
         let json = self.current_json();
         self.committed = self.doc.clone();
         self.committed_json = json.clone();
@@ -586,10 +590,16 @@ impl Studio {
                 self.add_node(&type_id);
             }
         });
+        // Meters are read once per frame, never blocking the audio thread.
+        let meters = self.playback.meters();
+        egui::Panel::right("studio inspector").resizable(true).default_size(300.0).show(ui, |ui| {
+            let selected = Self::selection(ui.ctx());
+            let one = if selected.len() == 1 { selected.first().copied() } else { None };
+            crate::inspector::show(ui, &mut self.doc, one, &meters, &self.registry);
+        });
         egui::CentralPanel::default().show(ui, |ui| {
-            // Meters are read once per frame, never blocking the audio thread.
-            let meters = self.playback.meters();
-            let mut viewer = Viewer { registry: &self.registry, meters: &meters };
+            let home_view = std::mem::take(&mut self.home_view).then(|| ui.max_rect());
+            let mut viewer = Viewer { registry: &self.registry, meters: &meters, home_view };
             SnarlWidget::new().id(canvas_id()).show(&mut self.doc.snarl, &mut viewer, ui);
         });
         self.dialogs(ui);

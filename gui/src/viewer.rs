@@ -23,7 +23,14 @@ pub struct Viewer<'a> {
     pub registry: &'a NodeRegistry,
     /// Latest meter frames by `node.meter` name (empty when not playing).
     pub meters: &'a BTreeMap<String, MeterFrame>,
+    /// Show the graph from its top-left corner at a readable zoom, in this
+    /// canvas rectangle (set for the first frame of a newly opened graph;
+    /// the canvas would otherwise fit a wide graph at an unreadable scale).
+    pub home_view: Option<egui::Rect>,
 }
+
+/// Zoom of the home view.
+const HOME_SCALE: f32 = 0.8;
 
 impl Viewer<'_> {
     fn meters_of<'m>(&'m self, id: &'m str) -> impl Iterator<Item = (&'m String, &'m MeterFrame)> + 'm {
@@ -128,6 +135,17 @@ fn connect_menu(ui: &mut Ui, node: NodeId, snarl: &mut Snarl<EditorNode>) {
 }
 
 impl SnarlViewer<EditorNode> for Viewer<'_> {
+    fn current_transform(&mut self, to_global: &mut egui::emath::TSTransform, snarl: &mut Snarl<EditorNode>) {
+        let Some(rect) = self.home_view.take() else { return };
+        let corner = snarl
+            .nodes_pos_ids()
+            .map(|(_, pos, _)| pos)
+            .reduce(|a, b| Pos2::new(a.x.min(b.x), a.y.min(b.y)))
+            .unwrap_or(Pos2::ZERO);
+        to_global.scaling = HOME_SCALE;
+        to_global.translation = rect.min.to_vec2() + egui::vec2(24.0, 24.0) - corner.to_vec2() * HOME_SCALE;
+    }
+
     fn title(&mut self, node: &EditorNode) -> String {
         node.id.clone()
     }
