@@ -49,15 +49,29 @@ pub struct Shared {
     /// The host's parameters and the saved graph text.
     pub params: Arc<GraphParams>,
     /// The running graph's control end; `None` while the plugin is inactive.
-    pub control: Mutex<Option<Control>>,
+    pub control: Arc<Mutex<Option<Control>>>,
     /// The output level for the editor's meter.
     pub peaks: OutputPeaks,
 }
 
 impl Shared {
-    /// The state of a new instance with `params`.
+    /// The state of a new instance with `params`: a graph the host
+    /// restores while the plugin runs is applied to it at once.
     pub fn new(params: Arc<GraphParams>) -> Self {
-        Shared { params, control: Mutex::new(None), peaks: OutputPeaks::default() }
+        let control: Arc<Mutex<Option<Control>>> = Arc::new(Mutex::new(None));
+        let for_restore = control.clone();
+        params.graph.on_restore(Box::new(move |text| {
+            let mut control = for_restore.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let Some(control) = control.as_mut() else { return };
+            let registry = mixgraph_nodes::registry();
+            let applied = mixgraph_graph::file::load_str(text, "the restored state", &registry)
+                .map_err(|e| e.to_string())
+                .and_then(|graph| control.apply(&graph, text).map_err(|e| e.to_string()));
+            if let Err(e) = applied {
+                nice_plug::nice_error!("mixgraph: the restored graph does not run (the last one plays on): {e}");
+            }
+        }));
+        Shared { params, control, peaks: OutputPeaks::default() }
     }
 }
 
@@ -69,18 +83,12 @@ impl Shared {
 
     /// The saved graph text.
     pub fn graph_text(&self) -> String {
-        match self.params.graph.read() {
-            Ok(text) => text.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
+        self.params.graph.get()
     }
 
     /// Replaces the saved graph text (the host saves it with the project).
     pub fn set_graph_text(&self, text: &str) {
-        let mut saved = self.params.graph.write().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if *saved != text {
-            *saved = text.to_string();
-        }
+        self.params.graph.store(text);
     }
 }
 

@@ -3,8 +3,66 @@
 
 use crate::DEFAULT_EFFECT_GRAPH;
 use mixgraph_graph::macros::{MAX_MACROS, MacroSpec};
+use nice_plug::params::persist::PersistentField;
 use nice_plug::prelude::*;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
+
+/// What runs when the host restores a graph: the plugin hands it to the
+/// running engine.
+pub type OnRestore = Box<dyn Fn(&str) + Send + Sync>;
+
+/// The graph file the plugin runs, persisted in the host's project.
+///
+/// A state the host loads arrives through [`PersistentField::set`], which
+/// also calls the hook the plugin installed ([`GraphText::on_restore`]), so
+/// that a state restored while the plugin runs (an undo in the DAW, a
+/// project snapshot) replaces the running graph at once; nice-plug does not
+/// re-activate a running plugin for it.
+pub struct GraphText {
+    text: RwLock<String>,
+    on_restore: OnceLock<OnRestore>,
+}
+
+impl GraphText {
+    fn new(text: &str) -> Self {
+        GraphText { text: RwLock::new(text.to_string()), on_restore: OnceLock::new() }
+    }
+
+    /// The graph text.
+    pub fn get(&self) -> String {
+        self.text.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    }
+
+    /// Replaces the text without calling the restore hook (the editor,
+    /// which applies its own edits).
+    pub fn store(&self, text: &str) {
+        let mut saved = self.text.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if *saved != text {
+            *saved = text.to_string();
+        }
+    }
+
+    /// Installs the hook called with each graph the host restores (once).
+    pub fn on_restore(&self, hook: OnRestore) {
+        let _ = self.on_restore.set(hook);
+    }
+}
+
+impl PersistentField<'_, String> for GraphText {
+    fn set(&self, new_value: String) {
+        self.store(&new_value);
+        if let Some(hook) = self.on_restore.get() {
+            hook(&new_value);
+        }
+    }
+
+    fn map<F, R>(&self, f: F) -> R
+    where
+        F: Fn(&String) -> R,
+    {
+        f(&self.text.read().unwrap_or_else(|poisoned| poisoned.into_inner()))
+    }
+}
 
 /// One macro: a 0 … 1 control the graph maps onto node parameters.
 #[derive(Params)]
@@ -38,7 +96,7 @@ pub struct GraphParams {
     /// The graph file (JSON text) the plugin runs; saved in the host's
     /// project and restored with it.
     #[persist = "graph"]
-    pub graph: Arc<RwLock<String>>,
+    pub graph: GraphText,
     /// The macro bank.
     #[nested(array, group = "Macros")]
     pub macros: [MacroParam; MAX_MACROS],
@@ -53,7 +111,7 @@ impl GraphParams {
     pub fn for_graph(graph_text: &str) -> Self {
         let macros = macro_specs(graph_text);
         GraphParams {
-            graph: Arc::new(RwLock::new(graph_text.to_string())),
+            graph: GraphText::new(graph_text),
             macros: std::array::from_fn(|i| MacroParam::new(i, macros.get(i))),
             bypass: BoolParam::new("Bypass", false).make_bypass(),
         }

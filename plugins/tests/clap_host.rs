@@ -112,6 +112,49 @@ fn a_preset_in_the_plugin_equals_mixgraph_render_bit_for_bit() {
 }
 
 #[test]
+fn a_state_restored_while_running_replaces_the_graph_and_reports_its_latency() {
+    let mut plugin = Plugin::load(EFFECT);
+    // Start with a graph without lookahead: in → gain → out.
+    let plain = r#"{"format": "mixgraph/1", "nodes": [
+        {"id": "in", "type": "io.input", "config": {"channels": 2}},
+        {"id": "g", "type": "util.gain", "config": {"channels": 2}},
+        {"id": "out", "type": "io.output", "config": {"channels": 2}}],
+      "edges": [{"from": "in.out", "to": "g.in"}, {"from": "g.out", "to": "out.in"}]}"#;
+    let state = state_with_graph(&mut plugin, plain);
+    plugin.load_state(&state);
+    let mut session = plugin.start(48_000.0, 512);
+    let input = music(48_000, 48_000.0);
+    let first = session.process(&mut plugin, &input, 0..4096);
+    assert_eq!(plugin.latency(), 0);
+    assert_eq!(&first[0][..4096], &input[0][..4096], "the plain graph passes the input");
+    // The DAW restores a state holding the streaming master while it plays
+    // (an undo, a snapshot): the next blocks run the new graph.
+    let before = plugin.restarts_and_latency_changes();
+    let state = state_with_graph(&mut plugin, PRESET);
+    plugin.load_state(&state);
+    let second = session.process(&mut plugin, &input, 4096..48_000);
+    plugin.run_main_thread_tasks();
+    let want = graph_latency(PRESET, 48_000.0);
+    assert_eq!(plugin.latency(), want, "the new graph's latency is reported");
+    let after = plugin.restarts_and_latency_changes();
+    println!("restart requests and latency-changed calls: before {before:?}, after {after:?}");
+    assert!(after.0 > before.0, "the host is asked to restart for the new latency");
+    // After the 10 ms crossfade the output is no longer the plain input: the
+    // master's EQ, compression and limiting (and its lookahead delay) run.
+    let difference: Vec<f32> = second[0][20_000..].iter().zip(&input[0][24_096..]).map(|(a, b)| a - b).collect();
+    println!(
+        "after the restore: output {:.1} dB RMS, differs from the input by {:.1} dB RMS",
+        rms_db(&second[0][20_000..]),
+        rms_db(&difference)
+    );
+    assert!(rms_db(&difference) > -30.0, "the restored graph processes ({:.1} dB)", rms_db(&difference));
+    // The swap is crossfaded: the first sample is still almost the plain graph's.
+    let jump = (second[0][0] - input[0][4096]).abs();
+    assert!(jump < 0.002, "no click at the swap: first sample off by {jump}");
+    session.stop(&mut plugin);
+}
+
+#[test]
 fn state_round_trips_with_the_graph_and_macro_values() {
     let mut first = Plugin::load(EFFECT);
     let drive = first.param_id("Drive (6)");

@@ -80,9 +80,13 @@ fn a_preset_opened_in_the_editor_replaces_the_plugins_graph() {
 }
 
 #[test]
-fn a_state_the_host_restores_replaces_the_editors_document() {
-    let (shared, _, mut h) = active_editor();
-    shared.set_graph_text(crate::DEFAULT_INSTRUMENT_GRAPH);
+fn a_state_the_host_restores_replaces_the_editors_document_and_the_running_graph() {
+    let (shared, mut swap, mut h) = active_editor();
+    // How nice-plug hands a loaded state's field to the plugin.
+    nice_plug::params::persist::PersistentField::set(&shared.params.graph, crate::DEFAULT_INSTRUMENT_GRAPH.to_string());
+    swap.receive();
+    assert_eq!(swap.generation(), 2, "the restored graph reached the audio thread");
+    assert!(swap.current().engine().graph().node("synth").is_some());
     h.run_steps(5);
     let doc = &h.state().studio.doc;
     assert!(doc.find("comp").is_none());

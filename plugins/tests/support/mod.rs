@@ -2,7 +2,7 @@
 //! exactly as a DAW does (entry, factory, instance, activate, process,
 //! state, parameters, latency).
 
-use clack_extensions::latency::PluginLatency;
+use clack_extensions::latency::{HostLatency, HostLatencyImpl, PluginLatency};
 use clack_extensions::params::{ParamInfoBuffer, PluginParams};
 use clack_extensions::state::PluginState;
 use clack_host::events::event_types::{NoteOffEvent, NoteOnEvent, ParamValueEvent};
@@ -10,6 +10,7 @@ use clack_host::prelude::*;
 use std::ffi::CString;
 use std::path::PathBuf;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 /// The cargo target directory of this build (`…/target/debug`).
 pub fn target_dir() -> PathBuf {
@@ -55,6 +56,8 @@ pub struct Shared {
     state: OnceLock<Option<PluginState>>,
     params: OnceLock<Option<PluginParams>>,
     latency: OnceLock<Option<PluginLatency>>,
+    /// Restart requests the plugin made.
+    restarts: AtomicU32,
 }
 
 impl<'a> SharedHandler<'a> for Shared {
@@ -63,14 +66,26 @@ impl<'a> SharedHandler<'a> for Shared {
         let _ = self.params.set(instance.get_extension());
         let _ = self.latency.set(instance.get_extension());
     }
-    fn request_restart(&self) {}
+    fn request_restart(&self) {
+        self.restarts.fetch_add(1, Ordering::Relaxed);
+    }
     fn request_process(&self) {}
     fn request_callback(&self) {}
 }
 
-pub struct Main;
+/// The host's main thread: counts the plugin's "latency changed" calls.
+#[derive(Default)]
+pub struct Main {
+    latency_changes: AtomicU32,
+}
 
 impl<'a> MainThreadHandler<'a> for Main {}
+
+impl HostLatencyImpl for Main {
+    fn changed(&self) {
+        self.latency_changes.fetch_add(1, Ordering::Relaxed);
+    }
+}
 
 pub struct TestHost;
 
@@ -78,6 +93,10 @@ impl HostHandlers for TestHost {
     type Shared<'a> = Shared;
     type MainThread<'a> = Main;
     type AudioProcessor<'a> = ();
+
+    fn declare_extensions(builder: &mut HostExtensions<Self>, _: &Self::Shared<'_>) {
+        builder.register::<HostLatency>();
+    }
 }
 
 /// One plugin instance of the loaded library.
@@ -102,8 +121,13 @@ impl Plugin {
         assert!(ids.iter().any(|i| i == id), "{id} not among {ids:?}");
         let cid = CString::new(id).unwrap();
         let instance = PluginInstance::<TestHost>::new(
-            |_| Shared { state: OnceLock::new(), params: OnceLock::new(), latency: OnceLock::new() },
-            |_| Main,
+            |_| Shared {
+                state: OnceLock::new(),
+                params: OnceLock::new(),
+                latency: OnceLock::new(),
+                restarts: AtomicU32::new(0),
+            },
+            |_| Main::default(),
             &entry,
             &cid,
             &host,
@@ -143,6 +167,21 @@ impl Plugin {
     pub fn param_id(&mut self, name: &str) -> ClapId {
         let params = self.params();
         params.iter().find(|(_, n)| n == name).map(|(id, _)| *id).unwrap_or_else(|| panic!("no '{name}' in {params:?}"))
+    }
+
+    /// Runs the plugin's main-thread tasks, as a host does when the plugin
+    /// asks for a callback (nice-plug applies a loaded state there).
+    pub fn run_main_thread_tasks(&mut self) {
+        for _ in 0..4 {
+            self.instance.call_on_main_thread_callback();
+        }
+    }
+
+    /// Restart requests and "latency changed" calls the plugin has made.
+    pub fn restarts_and_latency_changes(&self) -> (u32, u32) {
+        let restarts = self.instance.access_shared_handler(|h| h.restarts.load(Ordering::Relaxed));
+        let changes = self.instance.access_handler(|m| m.latency_changes.load(Ordering::Relaxed));
+        (restarts, changes)
     }
 
     /// The latency the plugin reports (valid while active).
@@ -251,6 +290,74 @@ impl Plugin {
         let stopped = processor.stop_processing();
         self.instance.deactivate(stopped);
         (output, latency)
+    }
+}
+
+/// A plugin activated and processing, for tests that act between blocks.
+pub struct Session {
+    processor: Option<StartedPluginAudioProcessor<TestHost>>,
+    position: u64,
+}
+
+impl Plugin {
+    /// Activates at `sample_rate` for blocks up to `max_block` and starts processing.
+    pub fn start(&mut self, sample_rate: f64, max_block: u32) -> Session {
+        let config = PluginAudioConfiguration { sample_rate, min_frames_count: 1, max_frames_count: max_block };
+        let stopped = self.instance.activate(|_, _| (), config).expect("activates");
+        Session { processor: Some(stopped.start_processing().expect("starts processing")), position: 0 }
+    }
+}
+
+impl Session {
+    /// Processes frames `range` of `input` (main bus; silent sidechain) in
+    /// 512-frame blocks; returns the output of those frames.
+    pub fn process(&mut self, _: &mut Plugin, input: &Stereo, range: std::ops::Range<usize>) -> Stereo {
+        let processor = self.processor.as_mut().expect("processing");
+        let frames = range.len();
+        let mut output: Stereo = [vec![0.0; frames], vec![0.0; frames]];
+        let mut input_ports = AudioPorts::with_capacity(4, 2);
+        let mut output_ports = AudioPorts::with_capacity(2, 1);
+        let mut pos = 0;
+        while pos < frames {
+            let n = (frames - pos).min(512);
+            let at = range.start + pos;
+            let mut main: Vec<Vec<f32>> = input.iter().map(|c| c[at..at + n].to_vec()).collect();
+            let mut side: Vec<Vec<f32>> = vec![vec![0.0; n]; 2];
+            let inputs =
+                input_ports.with_input_buffers([&mut main, &mut side].into_iter().map(|bus| AudioPortBuffer {
+                    latency: 0,
+                    channels: AudioPortBufferType::f32_input_only(bus.iter_mut().map(InputChannel::variable)),
+                }));
+            let (left, right) = output.split_at_mut(1);
+            let mut outputs = output_ports.with_output_buffers([AudioPortBuffer {
+                latency: 0,
+                channels: AudioPortBufferType::f32_output_only(
+                    [&mut left[0][pos..pos + n], &mut right[0][pos..pos + n]].into_iter(),
+                ),
+            }]);
+            let events = EventBuffer::new();
+            let mut out_events = EventBuffer::new();
+            processor
+                .process(
+                    &inputs,
+                    &mut outputs,
+                    &InputEvents::from_buffer(&events),
+                    &mut OutputEvents::from_buffer(&mut out_events),
+                    Some(self.position),
+                    None,
+                )
+                .expect("processes");
+            self.position += n as u64;
+            pos += n;
+        }
+        output
+    }
+
+    /// Stops processing and deactivates.
+    pub fn stop(mut self, plugin: &mut Plugin) {
+        if let Some(processor) = self.processor.take() {
+            plugin.instance.deactivate(processor.stop_processing());
+        }
     }
 }
 
