@@ -1,0 +1,3 @@
+//! Helpers shared by the editor's live tests.
+
+pub mod jack;
