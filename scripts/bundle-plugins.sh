@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Builds the mixgraph plugins and lays them out as bundles a DAW loads:
+# Builds the mixgraph plugins and lays them out as bundles a DAW loads
+# (through `cargo xtask bundle`, nice-plug's bundler), then optionally
+# installs them:
 #   target/bundled/mixgraph.clap                                   (CLAP: the shared library)
 #   target/bundled/mixgraph.vst3/Contents/<arch>-linux/mixgraph.so (VST3 bundle layout)
 #
@@ -18,31 +20,19 @@ for arg in "$@"; do
         *) echo "usage: $0 [--debug] [--install]" >&2; exit 2 ;;
     esac
 done
-if [ "$(uname -s)" != Linux ]; then
-    echo "error: this script lays out Linux bundles; on $(uname -s) build with cargo and bundle by hand" >&2
+if [ "$install" = true ] && [ "$(uname -s)" != Linux ]; then
+    echo "error: --install knows Linux's plugin folders only; on $(uname -s) copy target/bundled/* by hand" >&2
     exit 1
 fi
 
+# nice-plug's bundler (the workspace's xtask, nice-plug-xtask) builds the
+# crate and lays out both bundles, named by bundler.toml.
 if [ "$profile" = release ]; then
-    cargo build -p mixgraph-plugins --release --locked
+    cargo xtask bundle mixgraph-plugins --release --locked
 else
-    cargo build -p mixgraph-plugins --locked
+    cargo xtask bundle mixgraph-plugins --locked
 fi
-target_dir="${CARGO_TARGET_DIR:-target}"
-library="$target_dir/$profile/libmixgraph_plugins.so"
-out="$target_dir/bundled"
-arch="$(uname -m)-linux"
-mkdir -p "$out"
-
-# Each bundle is assembled beside its final name and renamed into place,
-# so a DAW scanning the folder never sees half a bundle.
-rm -rf "$out/.mixgraph.clap.tmp" "$out/.mixgraph.vst3.tmp"
-cp "$library" "$out/.mixgraph.clap.tmp"
-mkdir -p "$out/.mixgraph.vst3.tmp/Contents/$arch"
-cp "$library" "$out/.mixgraph.vst3.tmp/Contents/$arch/mixgraph.so"
-rm -rf "$out/mixgraph.clap" "$out/mixgraph.vst3"
-mv "$out/.mixgraph.clap.tmp" "$out/mixgraph.clap"
-mv "$out/.mixgraph.vst3.tmp" "$out/mixgraph.vst3"
+out="${CARGO_TARGET_DIR:-target}/bundled"
 echo "bundled   $out/mixgraph.clap"
 echo "bundled   $out/mixgraph.vst3"
 
