@@ -25,6 +25,8 @@
 //! The `standalone` feature (on by default) adds the window's parts:
 //! [`audio`], [`device`], [`midi`] and [`screenshot`]. The plugins build without it.
 
+#![warn(missing_docs)]
+
 #[cfg(feature = "standalone")]
 pub mod audio;
 pub mod canvas;

@@ -17,6 +17,8 @@
 //! The audio path ([`runner::GraphRunner::process`]) never allocates,
 //! locks or does I/O; all building happens in `activate`.
 
+#![warn(missing_docs)]
+
 pub mod control;
 pub mod editor;
 pub mod params;
