@@ -289,7 +289,8 @@ impl Limiter {
             let m = CHUNK.min(frames - start);
             let l = left.get(start..start + m).unwrap_or(&[]);
             let r = right.get(start..(start + m).min(right.len())).unwrap_or(&[]);
-            self.detector.push_chunk([l, r], &mut self.peaks);
+            // Only `peak > ceiling` matters below: bounds below it are as good.
+            self.detector.push_chunk([l, r], &mut self.peaks, self.ceiling);
             for i in start..start + m {
                 let mut frame = [left.get(i).copied().unwrap_or(0.0), right.get(i).copied().unwrap_or(0.0)];
                 let peak = self.peaks.get(i - start).copied().unwrap_or(0.0);

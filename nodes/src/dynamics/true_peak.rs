@@ -51,6 +51,10 @@ pub struct TruePeakDetector {
     meter_half: usize,
     coefs: Vec<[f32; OVERSAMPLE]>,
     meter_coefs: Vec<[f32; METER_LANES]>,
+    /// The most any interpolated point can exceed the largest input sample
+    /// in its window: the largest L1 norm over both interpolators' phases
+    /// (at least 1, for the input samples themselves).
+    gain_bound: f32,
     /// Per channel: the last `2·half − 1` inputs, then the current chunk,
     /// then [`GROUP`] zeros of slack so the last group reads in bounds.
     history: [Vec<f32>; 2],
@@ -73,12 +77,16 @@ impl TruePeakDetector {
         };
         let meter_half = (24 / meter_factor).min(half);
         let len = 2 * half - 1 + CHUNK + GROUP;
+        let coefs = polyphase(OVERSAMPLE, half, kaiser);
+        let meter_coefs = polyphase(meter_factor, meter_half, |u| 0.5 + 0.5 * (std::f64::consts::PI * u).cos());
+        let gain_bound = l1_bound(&coefs).max(l1_bound(&meter_coefs)).max(1.0);
         TruePeakDetector {
             channels: channels.clamp(1, 2),
             half,
             meter_half,
-            coefs: polyphase(OVERSAMPLE, half, kaiser),
-            meter_coefs: polyphase(meter_factor, meter_half, |u| 0.5 + 0.5 * (std::f64::consts::PI * u).cos()),
+            coefs,
+            meter_coefs,
+            gain_bound,
             history: [vec![0.0; len], vec![0.0; len]],
         }
     }
@@ -88,7 +96,15 @@ impl TruePeakDetector {
     /// true-peak estimate of the interval between the inputs `half` and
     /// `half − 1` frames before frame `i`, over all channels. Non-finite input
     /// reads as 0. Real-time safe.
-    pub fn push_chunk(&mut self, input: [&[f32]; 2], peaks: &mut [f32]) {
+    ///
+    /// Where the estimate provably stays below `skip_below` (the largest
+    /// input in reach times [`TruePeakDetector`]'s bound on interpolation
+    /// gain), that bound is written instead of the exact estimate: still
+    /// below `skip_below`, so a caller that only asks whether a peak exceeds
+    /// `skip_below` (the limiter, with its ceiling) decides exactly as with
+    /// the exact estimate, for a fraction of the work. Pass 0 for exact
+    /// estimates everywhere.
+    pub fn push_chunk(&mut self, input: [&[f32]; 2], peaks: &mut [f32], skip_below: f32) {
         let keep = 2 * self.half - 1;
         let m = input[0].len().min(CHUNK).min(peaks.len());
         peaks.iter_mut().take(m).for_each(|p| *p = 0.0);
@@ -99,7 +115,8 @@ impl TruePeakDetector {
                 *slot = if x.is_finite() { flush(x) } else { 0.0 };
             }
             if let Some(peaks) = peaks.get_mut(..m) {
-                chunk_peaks(history, self.half, self.meter_half, &self.coefs, &self.meter_coefs, peaks);
+                let bound = Bound { gain: self.gain_bound, skip_below };
+                chunk_peaks(history, self.half, self.meter_half, &self.coefs, &self.meter_coefs, bound, peaks);
             }
             history.copy_within(m..m + keep, 0);
         }
@@ -113,8 +130,22 @@ impl TruePeakDetector {
     }
 }
 
+/// The largest sum of absolute taps over the phases of `coefs`.
+fn l1_bound<const LANES: usize>(coefs: &[[f32; LANES]]) -> f32 {
+    (0..LANES).map(|p| coefs.iter().map(|c| c[p].abs()).sum::<f32>()).fold(0.0, f32::max)
+}
+
+/// When a group of frames may take an upper bound instead of its exact
+/// estimate (see [`TruePeakDetector::push_chunk`]).
+#[derive(Clone, Copy)]
+struct Bound {
+    gain: f32,
+    skip_below: f32,
+}
+
 /// Raises `peaks[i]` to the true-peak estimate of frame `i`'s interval in
-/// one channel's `history` (window `history[i .. i + 2·half]`).
+/// one channel's `history` (window `history[i .. i + 2·half]`), or to an
+/// upper bound below `bound.skip_below` where one exists.
 #[multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+avx"))]
 fn chunk_peaks(
     history: &[f32],
@@ -122,12 +153,23 @@ fn chunk_peaks(
     meter_half: usize,
     coefs: &[[f32; OVERSAMPLE]],
     meter_coefs: &[[f32; METER_LANES]],
+    bound: Bound,
     peaks: &mut [f32],
 ) {
     // (Fused multiply-adds through `mul_add` made LLVM scalarise this loop:
     // three times slower. Plain multiply and add vectorise.)
     for (g, out) in peaks.chunks_mut(GROUP).enumerate() {
         let first = g * GROUP;
+        // Every sample any interpolated point of this group reads, and the
+        // interval ends themselves: x[first .. first + GROUP + 2·half − 1].
+        let reach = history.get(first..(first + GROUP + 2 * half - 1).min(history.len())).unwrap_or(&[]);
+        let largest = reach.iter().fold(0.0f32, |m, x| m.max(x.abs())) * bound.gain;
+        if largest < bound.skip_below {
+            for o in out.iter_mut() {
+                *o = o.max(largest);
+            }
+            continue;
+        }
         let mut peak = [0.0f32; GROUP];
         phases_peak(history.get(first..).unwrap_or(&[]), coefs, &mut peak);
         phases_peak(history.get(first + half - meter_half..).unwrap_or(&[]), meter_coefs, &mut peak);
@@ -198,7 +240,7 @@ mod tests {
                 }
                 let m = (*m).min(x.len() - at);
                 let mut peaks = [0.0f32; CHUNK];
-                d.push_chunk([&x[at..at + m], &[]], &mut peaks);
+                d.push_chunk([&x[at..at + m], &[]], &mut peaks, 0.0);
                 got.extend_from_slice(&peaks[..m]);
                 at += m;
             }
@@ -210,6 +252,38 @@ mod tests {
     }
 
     #[test]
+    fn bounded_groups_decide_every_frame_as_the_exact_estimate_does() {
+        // Music-like: quiet passages, loud transients, a DC-ish swell.
+        let x: Vec<[f32; 2]> = (0..48_000usize)
+            .map(|n| {
+                let t = n as f32 / 48_000.0;
+                let burst = if (n / 2400) % 5 == 0 { 0.95 } else { 0.2 };
+                let l = burst * (t * 2.0 * std::f32::consts::PI * 997.0).sin();
+                let r = 0.6 * (t * 2.0 * std::f32::consts::PI * 11_025.3).sin() * (t * 3.0).sin();
+                [l, r]
+            })
+            .collect();
+        let ceiling = 10f32.powf(-1.1 / 20.0);
+        let (mut exact, mut fast) = (TruePeakDetector::new(2, 48_000.0, 32), TruePeakDetector::new(2, 48_000.0, 32));
+        let (mut skipped, mut over) = (0, 0);
+        for chunk in x.chunks(CHUNK) {
+            let l: Vec<f32> = chunk.iter().map(|f| f[0]).collect();
+            let r: Vec<f32> = chunk.iter().map(|f| f[1]).collect();
+            let (mut a, mut b) = ([0.0f32; CHUNK], [0.0f32; CHUNK]);
+            exact.push_chunk([&l, &r], &mut a, 0.0);
+            fast.push_chunk([&l, &r], &mut b, ceiling);
+            for (e, f) in a.iter().zip(&b).take(chunk.len()) {
+                assert_eq!(e > &ceiling, f > &ceiling, "exact {e}, bounded {f}");
+                assert!(f >= e, "a bound is never below the estimate: {f} < {e}");
+                skipped += usize::from(f != e);
+                over += usize::from(*e > ceiling);
+            }
+        }
+        println!("{skipped} of {} frames bounded, {over} over the ceiling", x.len());
+        assert!(skipped > x.len() / 2 && over > 1000, "{skipped} bounded, {over} over");
+    }
+
+    #[test]
     fn both_channels_count_and_bad_input_reads_as_silence() {
         let mut d = TruePeakDetector::new(2, 48_000.0, 32);
         let left = [0.0f32; 40];
@@ -217,7 +291,7 @@ mod tests {
         right[0] = 0.5;
         right[1] = f32::NAN;
         let mut peaks = [0.0f32; CHUNK];
-        d.push_chunk([&left, &right], &mut peaks);
+        d.push_chunk([&left, &right], &mut peaks, 0.0);
         // Frame i measures the interval around input i − half: the 0.5 at
         // input 0 shows from frame 31 (as the later end) and 32 (the earlier).
         assert!(peaks[..30].iter().all(|p| *p < 0.5), "{:?}", &peaks[..32]);
