@@ -4,7 +4,13 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// An Xvfb server on a free display, killed on drop.
+/// An Xvfb server on a display it picks itself, stopped on drop.
+///
+/// `-displayfd` makes Xvfb choose a free display (skipping ones whose lock
+/// files belong to dead servers) and print it once it accepts clients, and
+/// SIGTERM lets it remove its lock file and socket: a display number derived
+/// from the process id could meet a stale socket on a machine that keeps
+/// `/tmp` between runs.
 struct Xvfb {
     child: Child,
     display: String,
@@ -12,26 +18,31 @@ struct Xvfb {
 
 impl Xvfb {
     fn start() -> Xvfb {
-        let number = 90 + std::process::id() % 100;
-        let display = format!(":{number}");
-        let child = Command::new("Xvfb")
-            .args([display.as_str(), "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
-            .stdout(Stdio::null())
+        let mut child = Command::new("Xvfb")
+            .args(["-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("Xvfb is needed for this test: scripts/test.sh installs it (apt-get install xvfb)");
-        let socket = format!("/tmp/.X11-unix/X{number}");
-        let start = Instant::now();
-        while !std::path::Path::new(&socket).exists() {
-            assert!(start.elapsed() < Duration::from_secs(20), "Xvfb did not start on {display}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Xvfb { child, display }
+        let mut line = String::new();
+        let stdout = child.stdout.take().expect("Xvfb's stdout");
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).expect("Xvfb's display");
+        let number = line.trim();
+        assert!(!number.is_empty() && number.chars().all(|c| c.is_ascii_digit()), "Xvfb did not start: '{line}'");
+        Xvfb { child, display: format!(":{number}") }
     }
 }
 
 impl Drop for Xvfb {
     fn drop(&mut self) {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
