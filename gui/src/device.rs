@@ -92,7 +92,8 @@ impl Playback for DevicePlayback {
                 self.retry = Some(Instant::now() + RETRY);
             }
         }
-        let (out, live) = self.audio.as_mut()?;
+        // Not playing: the news of a start that failed still reaches the status line.
+        let Some((out, live)) = self.audio.as_mut() else { return news };
         if out.stats.failed.load(Ordering::Relaxed) {
             self.audio = None;
             self.retry = Some(Instant::now() + RETRY);
@@ -191,5 +192,22 @@ impl Playback for DevicePlayback {
             });
         });
         news
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_start_that_fails_is_reported_on_the_status_line() {
+        let registry = mixgraph_nodes::registry();
+        let doc = Document::new();
+        let mut device = DevicePlayback { play_on_start: true, ..DevicePlayback::default() };
+        device.settings.host = Some("NoSuchBackend".into());
+        let news = device.tick(&doc, "{}", &registry).expect("news of the failed start");
+        assert!(news.starts_with("error: audio: no audio backend 'NoSuchBackend'"), "{news}");
+        assert!(!device.is_playing());
+        assert_eq!(device.tick(&doc, "{}", &registry), None, "said once");
     }
 }
