@@ -2,12 +2,15 @@
 //! buffer reuse, cycles, feedback, block-size independence, determinism,
 //! real-time safety and live edits.
 
-mod alloc_counter;
 mod test_nodes;
 
 use crate::builtin::{FeedbackDelayNode, InputNode, OutputNode};
 use crate::{CommitError, CompileError, CompileOptions, Engine, Executor, Graph, StreamInfo};
+use mixgraph_tests::alloc_counter::{self, CountingAllocator};
 use test_nodes::{AdderNode, GainNode, LatencyNode};
+
+#[global_allocator]
+static GLOBAL: CountingAllocator = CountingAllocator;
 
 const SR: f64 = 48_000.0;
 

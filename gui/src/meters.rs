@@ -43,6 +43,18 @@ fn plot(ui: &mut Ui, width: f32, ys: impl Iterator<Item = f32>, n: usize, colour
     painter.add(egui::Shape::line(points, Stroke::new(1.2, colour)));
 }
 
+/// A peak meter's colour at `db` dBFS: red at full scale, amber within
+/// 6 dB of it, green below.
+pub fn peak_colour(db: f32) -> Color32 {
+    if db > -0.1 {
+        RED
+    } else if db > -6.0 {
+        AMBER
+    } else {
+        GREEN
+    }
+}
+
 /// `m:ss.t` for a time in seconds.
 pub fn clock(seconds: f64) -> String {
     let tenths = (seconds.max(0.0) * 10.0).round() as u64;
@@ -60,13 +72,7 @@ pub fn draw_sized(ui: &mut Ui, name: &str, data: &MeterData, width: f32) {
     match data {
         MeterData::Levels { peak_db, rms_db } => {
             for (c, (peak, rms)) in peak_db.iter().zip(rms_db).enumerate() {
-                let colour = if *peak > -0.1 {
-                    RED
-                } else if *peak > -6.0 {
-                    AMBER
-                } else {
-                    GREEN
-                };
+                let colour = peak_colour(*peak);
                 bar(
                     ui,
                     width,

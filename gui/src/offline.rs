@@ -121,19 +121,9 @@ mod tests {
     fn a_file_player_graph_renders_its_material_plus_tail_aligned_to_zero() {
         let dir = tempfile::tempdir().unwrap();
         let wav = dir.path().join("tone.wav");
-        let spec = hound::WavSpec {
-            channels: 2,
-            sample_rate: 48_000,
-            bits_per_sample: 16,
-            sample_format: hound::SampleFormat::Int,
-        };
-        let mut w = hound::WavWriter::create(&wav, spec).unwrap();
-        for i in 0..24_000 {
-            let v = if i == 0 { 16_384 } else { 0 };
-            w.write_sample(v as i16).unwrap();
-            w.write_sample(v as i16).unwrap();
-        }
-        w.finalize().unwrap();
+        let mut impulse = vec![0.0f32; 24_000];
+        impulse[0] = 0.5;
+        mixgraph_tests::write_wav(&wav, &[impulse.clone(), impulse], 48_000);
         let registry = mixgraph_nodes::registry();
         let mut doc = Document::new();
         doc.add_node_with("io.file_player", &serde_json::json!({ "path": wav }), Pos2::ZERO, &registry).unwrap();

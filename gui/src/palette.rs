@@ -29,20 +29,24 @@ pub struct Palette {
     pub query: String,
 }
 
+/// A one-line text field after `label`, with `hint` inside it, named
+/// `accessible` for screen readers (and UI tests).
+pub fn labelled_field(ui: &mut Ui, label: &str, text: &mut String, hint: &str, accessible: &str) {
+    ui.horizontal(|ui| {
+        let label = ui.label(label);
+        ui.add(egui::TextEdit::singleline(text).hint_text(hint).id_salt(accessible))
+            .labelled_by(label.id)
+            .widget_info(|| egui::WidgetInfo::labeled(egui::WidgetType::TextEdit, true, accessible));
+    });
+}
+
 impl Palette {
     /// Shows the palette; returns the type the user picked (the "+" button
     /// or a double-click on its name).
     pub fn show(&mut self, ui: &mut Ui, registry: &NodeRegistry) -> Option<String> {
         let mut picked = None;
         ui.heading("Nodes");
-        ui.horizontal(|ui| {
-            let label = ui.label("Search");
-            ui.add(
-                egui::TextEdit::singleline(&mut self.query).hint_text("name, family or use").id_salt("palette search"),
-            )
-            .labelled_by(label.id)
-            .widget_info(|| egui::WidgetInfo::labeled(egui::WidgetType::TextEdit, true, "Search nodes"));
-        });
+        labelled_field(ui, "Search", &mut self.query, "name, family or use", "Search nodes");
         egui::ScrollArea::vertical().show(ui, |ui| {
             let searching = !self.query.trim().is_empty();
             for (family, types) in families(registry, &self.query) {

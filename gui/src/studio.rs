@@ -494,14 +494,13 @@ impl Studio {
         };
         egui::Window::new(title).collapsible(false).show(ui.ctx(), |ui| match dialog {
             Dialog::Open | Dialog::SaveAs | Dialog::Render => {
-                ui.horizontal(|ui| {
-                    let label = ui.label("Path");
-                    ui.add(
-                        egui::TextEdit::singleline(&mut self.path_text).hint_text("path/to/graph.json").id_salt("path"),
-                    )
-                    .labelled_by(label.id)
-                    .widget_info(|| egui::WidgetInfo::labeled(egui::WidgetType::TextEdit, true, "Graph file path"));
-                });
+                crate::palette::labelled_field(
+                    ui,
+                    "Path",
+                    &mut self.path_text,
+                    "path/to/graph.json",
+                    "Graph file path",
+                );
                 ui.horizontal(|ui| {
                     let verb = match dialog {
                         Dialog::Open => "Open",

@@ -7,7 +7,7 @@ use egui_kittest::kittest::Queryable;
 use mixgraph_studio::Studio;
 use mixgraph_studio::device::DevicePlayback;
 use std::time::{Duration, Instant};
-use support::jack::start_jack;
+use support::jack::{start_jack, use_server};
 
 mod support;
 
@@ -30,11 +30,7 @@ fn click(h: &mut Harness<'static, Studio>, label: &str) {
 #[test]
 fn a_lost_jack_server_is_reported_and_audio_resumes_when_it_returns() {
     let server = "mixgraph-recovery-test";
-    // SAFETY: set before any thread of this test reads the environment.
-    unsafe {
-        std::env::set_var("JACK_DEFAULT_SERVER", server);
-        std::env::set_var("JACK_NO_START_SERVER", "1");
-    }
+    use_server(server);
     let dir = tempfile::tempdir().unwrap();
     let mut jack = start_jack(server, dir.path().join("jackd.log"));
     let mut studio = Studio::with_playback(Box::new(DevicePlayback::default()));

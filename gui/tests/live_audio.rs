@@ -5,41 +5,21 @@ use egui::Pos2;
 use mixgraph_studio::audio::{AudioOut, AudioSettings};
 use mixgraph_studio::document::Document;
 use mixgraph_studio::live::LiveGraph;
-use support::jack::start_jack;
+use support::jack::{start_jack, use_server};
 
 mod support;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-fn write_loop(path: &std::path::Path) {
-    let spec = hound::WavSpec {
-        channels: 2,
-        sample_rate: 48_000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    for i in 0..48_000u32 {
-        let t = f64::from(i) / 48_000.0;
-        let v = ((std::f64::consts::TAU * 220.0 * t).sin() * 0.3 * 32767.0) as i16;
-        w.write_sample(v).unwrap();
-        w.write_sample(v).unwrap();
-    }
-    w.finalize().unwrap();
-}
-
 #[test]
 fn a_graph_plays_through_jack_while_it_is_edited_with_no_xrun() {
     let server = "mixgraph-live-audio-test";
-    // SAFETY: set before any thread of this test reads the environment.
-    unsafe {
-        std::env::set_var("JACK_DEFAULT_SERVER", server);
-        std::env::set_var("JACK_NO_START_SERVER", "1");
-    }
+    use_server(server);
     let dir = tempfile::tempdir().unwrap();
     let mut jack = start_jack(server, dir.path().join("jackd.log"));
     let wav = dir.path().join("loop.wav");
-    write_loop(&wav);
+    let tone = mixgraph_tests::sine(220.0, 0.3, 48_000.0, 48_000);
+    mixgraph_tests::write_wav(&wav, &[tone.clone(), tone], 48_000);
 
     let registry = mixgraph_nodes::registry();
     let mut doc = Document::new();

@@ -4,6 +4,9 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+#[path = "support/process.rs"]
+mod process;
+
 /// An Xvfb server on a display it picks itself, stopped on drop.
 ///
 /// `-displayfd` makes Xvfb choose a free display (skipping ones whose lock
@@ -35,16 +38,7 @@ impl Xvfb {
 
 impl Drop for Xvfb {
     fn drop(&mut self) {
-        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        process::terminate(&mut self.child);
     }
 }
 

@@ -214,12 +214,7 @@ impl Control {
     /// The edited graph does not run (the plugin keeps playing the last
     /// one that did), with the loader's or compiler's message.
     pub fn apply(&mut self, graph: &Graph, text: &str) -> Result<bool, RunnerError> {
-        self.sender.collect_garbage();
-        if let Some(pending) = self.pending.take()
-            && let Err(back) = self.sender.send_runner(pending)
-        {
-            self.pending = Some(back);
-        }
+        self.tick();
         let (structure, values) = describe(graph);
         let params_only = structure == self.structure
             && values.iter().all(|(address, (value, structural))| {
@@ -251,14 +246,15 @@ impl Control {
         Ok(true)
     }
 
-    /// Sends a runner that waited for room, and drops retired ones.
+    /// Sends a runner that waited for room, and drops retired ones (the
+    /// sender collects them before each send).
     pub fn tick(&mut self) {
-        self.sender.collect_garbage();
         if let Some(pending) = self.pending.take()
             && let Err(back) = self.sender.send_runner(pending)
         {
             self.pending = Some(back);
         }
+        self.sender.collect_garbage();
     }
 }
 

@@ -28,9 +28,19 @@ pub fn editor_state() -> Arc<EguiEditorState> {
 }
 
 /// The editor for the plugin sharing `shared`.
-pub fn create(shared: Arc<Shared>, state: Arc<EguiEditorState>, title: &str) -> Option<EguiEditor<PluginEditor>> {
+pub fn create(shared: Arc<Shared>, state: Arc<EguiEditorState>, title: &str) -> Option<EguiEditor<EditorWindow>> {
     let settings = EguiNiceSettings::new().with_tile(title);
-    nice_plug_egui::create_egui_editor(state, RepaintNotifier::new(), settings, PluginEditor::new(shared))
+    let window = EditorWindow { shared, editor: None };
+    nice_plug_egui::create_egui_editor(state, RepaintNotifier::new(), settings, window)
+}
+
+/// What nice-plug holds from the moment an instance is created. Hosts
+/// create instances to scan them and most are never opened, so the editor
+/// (node registry, document, history) is built when the window first opens,
+/// and kept, with its undo history, across closing and reopening.
+pub struct EditorWindow {
+    shared: Arc<Shared>,
+    editor: Option<PluginEditor>,
 }
 
 /// Plays the editor's document in the plugin.
@@ -90,11 +100,11 @@ impl Playback for PluginPlayback {
     }
 
     fn take_external(&mut self) -> Option<String> {
-        let text = self.shared.graph_text();
-        (text != self.written).then(|| {
-            self.written = text.clone();
-            text
-        })
+        if self.shared.params.graph.is(&self.written) {
+            return None;
+        }
+        self.written = self.shared.graph_text();
+        Some(self.written.clone())
     }
 }
 
@@ -190,35 +200,34 @@ impl PluginEditor {
                 format!("{label} {shown:.1} dBFS")
             };
             let fill = (*shown - METER_FLOOR_DB) / -METER_FLOOR_DB;
-            let colour = if *shown > -0.1 {
-                egui::Color32::from_rgb(220, 60, 50)
-            } else if *shown > -6.0 {
-                egui::Color32::from_rgb(230, 170, 40)
-            } else {
-                egui::Color32::from_rgb(70, 180, 90)
-            };
+            let colour = mixgraph_studio::meters::peak_colour(*shown);
             ui.add(egui::ProgressBar::new(fill).desired_width(200.0).fill(colour).text(text));
         }
     }
 }
 
-impl NiceEguiApp for PluginEditor {
+impl NiceEguiApp for EditorWindow {
     fn build(
         &mut self,
         _: egui::Context,
         gui: GuiContext,
         _: &mut nice_plug_egui::Frame,
     ) -> Result<(), nice_plug_egui::baseview::HandlerError> {
-        self.gui = Some(gui);
+        let shared = &self.shared;
+        self.editor.get_or_insert_with(|| PluginEditor::new(shared.clone())).gui = Some(gui);
         Ok(())
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _: &mut nice_plug_egui::Frame) {
-        self.show(ui);
+        if let Some(editor) = &mut self.editor {
+            editor.show(ui);
+        }
     }
 
     fn editor_closed(&mut self) {
-        self.gui = None;
+        if let Some(editor) = &mut self.editor {
+            editor.gui = None;
+        }
     }
 }
 

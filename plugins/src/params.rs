@@ -33,6 +33,11 @@ impl GraphText {
         self.text.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
     }
 
+    /// True when the text is `text` (compared in place, without a copy).
+    pub fn is(&self, text: &str) -> bool {
+        *self.text.read().unwrap_or_else(|poisoned| poisoned.into_inner()) == text
+    }
+
     /// Replaces the text without calling the restore hook (the editor,
     /// which applies its own edits).
     pub fn store(&self, text: &str) {

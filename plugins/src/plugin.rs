@@ -83,7 +83,7 @@ impl<K: PluginKind> Plugin for GraphPlugin<K> {
 
     type SysExMessage = ();
     type BackgroundTask = ();
-    type Editor = nice_plug_egui::EguiEditor<crate::editor::PluginEditor>;
+    type Editor = nice_plug_egui::EguiEditor<crate::editor::EditorWindow>;
 
     fn params(&self) -> Arc<dyn Params> {
         self.shared.params.clone()

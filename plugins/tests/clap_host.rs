@@ -30,22 +30,6 @@ fn graph_latency(graph: &str, sample_rate: f64) -> u32 {
     Engine::new(g, StreamInfo::new(sample_rate, 512)).unwrap().0.report().latency_frames
 }
 
-fn write_f32_wav(path: &std::path::Path, audio: &Stereo, sample_rate: u32) {
-    let spec =
-        hound::WavSpec { channels: 2, sample_rate, bits_per_sample: 32, sample_format: hound::SampleFormat::Float };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    for (l, r) in audio[0].iter().zip(&audio[1]) {
-        w.write_sample(*l).unwrap();
-        w.write_sample(*r).unwrap();
-    }
-    w.finalize().unwrap();
-}
-
-fn read_f32_wav(path: &std::path::Path) -> Stereo {
-    let samples: Vec<f32> = hound::WavReader::open(path).unwrap().samples::<f32>().map(Result::unwrap).collect();
-    [samples.iter().step_by(2).copied().collect(), samples.iter().skip(1).step_by(2).copied().collect()]
-}
-
 fn padded(x: &Stereo, extra: usize) -> Stereo {
     x.clone().map(|mut c| {
         c.extend(std::iter::repeat_n(0.0, extra));
@@ -81,7 +65,7 @@ fn a_preset_in_the_plugin_equals_mixgraph_render_bit_for_bit() {
     assert!(latency > 0, "the streaming master has lookahead");
 
     let (wav_in, wav_ref, graph) = (dir.path().join("in.wav"), dir.path().join("ref.wav"), dir.path().join("g.json"));
-    write_f32_wav(&wav_in, &input, 48_000);
+    mixgraph_tests::write_wav(&wav_in, &input, 48_000);
     std::fs::write(&graph, PRESET).unwrap();
     support::ensure_built();
     let binary = target_dir().join("mixgraph");
@@ -97,7 +81,7 @@ fn a_preset_in_the_plugin_equals_mixgraph_render_bit_for_bit() {
         .output()
         .unwrap();
     assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
-    let reference = read_f32_wav(&wav_ref);
+    let (_, reference) = mixgraph_tests::read_wav(&wav_ref);
     let frames = input[0].len();
     for c in 0..2 {
         let plugin_aligned = &out[c][latency as usize..latency as usize + frames];

@@ -1,7 +1,6 @@
 //! A private jackd on the dummy backend for the live tests.
 
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 /// A jackd server on the dummy backend, under this test's own server name.
 ///
@@ -27,28 +26,27 @@ impl Jack {
         format!("{status}; its output:\n{log}")
     }
 
-    /// Stops the server as an orderly shutdown does (its clients are told).
+    /// Stops the server as an orderly shutdown does (its clients are told,
+    /// and it leaves JACK's registry).
     pub fn stop(&mut self) {
-        if let Ok(Some(_)) = self.child.try_wait() {
-            return;
-        }
-        // SIGTERM lets jackd remove itself from the registry; SIGKILL only if it hangs.
-        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        super::process::terminate(&mut self.child);
     }
 }
 
 impl Drop for Jack {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+/// Makes this test process's JACK clients use server `name` and never start
+/// one of their own. Call before any thread of the test starts.
+pub fn use_server(name: &str) {
+    // SAFETY: called at the start of the test, before any other thread of
+    // the test reads the environment.
+    unsafe {
+        std::env::set_var("JACK_DEFAULT_SERVER", name);
+        std::env::set_var("JACK_NO_START_SERVER", "1");
     }
 }
 

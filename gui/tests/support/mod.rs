@@ -1,3 +1,4 @@
 //! Helpers shared by the editor's live tests.
 
 pub mod jack;
+pub mod process;

@@ -52,38 +52,7 @@ pub fn sine(frames: usize, hz: f32, amplitude: f32, rate: u32) -> [Vec<f32>; 2] 
     [left, right]
 }
 
-/// Writes 32-bit float WAV.
-pub fn write_wav(path: &Path, channels: &[Vec<f32>], rate: u32) {
-    let spec = hound::WavSpec {
-        channels: channels.len() as u16,
-        sample_rate: rate,
-        bits_per_sample: 32,
-        sample_format: hound::SampleFormat::Float,
-    };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    for i in 0..channels[0].len() {
-        for c in channels {
-            w.write_sample(c[i]).unwrap();
-        }
-    }
-    w.finalize().unwrap();
-}
-
-/// Reads any WAV as planar f32 (integers scaled to ±1).
-pub fn read_wav(path: &Path) -> (hound::WavSpec, Vec<Vec<f32>>) {
-    let mut r = hound::WavReader::open(path).unwrap();
-    let spec = r.spec();
-    let interleaved: Vec<f32> = match spec.sample_format {
-        hound::SampleFormat::Float => r.samples::<f32>().map(Result::unwrap).collect(),
-        hound::SampleFormat::Int => {
-            let scale = (1u64 << (spec.bits_per_sample - 1)) as f32;
-            r.samples::<i32>().map(|x| x.unwrap() as f32 / scale).collect()
-        }
-    };
-    let n = spec.channels as usize;
-    let planar = (0..n).map(|c| interleaved.iter().skip(c).step_by(n).copied().collect()).collect();
-    (spec, planar)
-}
+pub use mixgraph_tests::{read_wav, write_wav};
 
 pub fn rms(x: &[f32]) -> f64 {
     (x.iter().map(|v| f64::from(*v).powi(2)).sum::<f64>() / x.len() as f64).sqrt()
