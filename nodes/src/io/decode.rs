@@ -450,22 +450,6 @@ mod tests {
         w.finalize().unwrap();
     }
 
-    fn write_wav_f32(path: &Path, rate: u32, channels: &[Vec<f32>]) {
-        let spec = hound::WavSpec {
-            channels: channels.len() as u16,
-            sample_rate: rate,
-            bits_per_sample: 32,
-            sample_format: hound::SampleFormat::Float,
-        };
-        let mut w = hound::WavWriter::create(path, spec).unwrap();
-        for i in 0..channels[0].len() {
-            for ch in channels {
-                w.write_sample(ch[i]).unwrap();
-            }
-        }
-        w.finalize().unwrap();
-    }
-
     /// 80-bit IEEE extended encoding of an integer sample rate, as AIFF's COMM chunk wants.
     fn ext80(rate: u32) -> [u8; 10] {
         let e = 31 - rate.leading_zeros(); // floor(log2(rate))
@@ -560,7 +544,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a.wav");
         let values = vec![0.0f32, 0.5, -0.5, 1.0, -1.0, 1e-7, 0.123_456_79];
-        write_wav_f32(&path, 48000, std::slice::from_ref(&values));
+        mixgraph_tests::write_wav(&path, std::slice::from_ref(&values), 48000);
         let audio = decode_file(&path).unwrap();
         assert_eq!(audio.channels[0], values);
     }

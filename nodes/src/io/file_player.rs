@@ -274,28 +274,12 @@ mod tests {
     use crate::testing::{NodeHarness, sine};
     use serde_json::json;
 
-    fn write_wav(path: &std::path::Path, rate: u32, channels: &[Vec<f32>]) {
-        let spec = hound::WavSpec {
-            channels: channels.len() as u16,
-            sample_rate: rate,
-            bits_per_sample: 32,
-            sample_format: hound::SampleFormat::Float,
-        };
-        let mut w = hound::WavWriter::create(path, spec).unwrap();
-        for i in 0..channels[0].len() {
-            for c in channels {
-                w.write_sample(c[i]).unwrap();
-            }
-        }
-        w.finalize().unwrap();
-    }
-
     #[test]
     fn plays_a_file_then_silence_and_reports_its_length() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("tone.wav");
         let tone = sine(440.0, 0.5, 4800);
-        write_wav(&path, 48_000, std::slice::from_ref(&tone));
+        mixgraph_tests::write_wav(&path, std::slice::from_ref(&tone), 48_000);
         let h = NodeHarness::new("io.file_player", json!({"path": path, "channels": 2}), &[]);
         let (engine, mut ex) = h.engine();
         assert_eq!(engine.content_frames(), Some(4800));
@@ -309,7 +293,7 @@ mod tests {
     fn resamples_to_the_graph_rate_and_loops() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("short.wav");
-        write_wav(&path, 44_100, &[vec![0.25; 441], vec![-0.25; 441]]);
+        mixgraph_tests::write_wav(&path, &[vec![0.25; 441], vec![-0.25; 441]], 44_100);
         let h = NodeHarness::new("io.file_player", json!({"path": path}), &[("loop", 1.0)]);
         let (_, mut ex) = h.engine();
         let out = crate::testing::run(&mut ex, &[vec![0.0; 2000]], &[512]);
@@ -323,7 +307,7 @@ mod tests {
         let path = dir.path().join("ramp.wav");
         // Each sample tells its position: sample i is i / 48000.
         let ramp: Vec<f32> = (0..48_000).map(|i| i as f32 / 48_000.0).collect();
-        write_wav(&path, 48_000, std::slice::from_ref(&ramp));
+        mixgraph_tests::write_wav(&path, std::slice::from_ref(&ramp), 48_000);
         let h = NodeHarness::new("io.file_player", json!({"path": path, "channels": 1}), &[]);
         let (mut engine, mut ex) = h.engine();
         let mut all = Vec::new();
