@@ -78,20 +78,20 @@ pub fn design_half_band(transition_rad: f64) -> Vec<f64> {
 /// block followed by the current block, so every output's window is one
 /// contiguous slice. Sized for the largest block at construction.
 #[derive(Clone, Debug)]
-struct BlockHistory {
+pub(crate) struct BlockHistory {
     buf: Vec<f32>,
     keep: usize,
 }
 
 impl BlockHistory {
-    fn new(keep: usize, max_block: usize) -> Self {
+    pub(crate) fn new(keep: usize, max_block: usize) -> Self {
         BlockHistory { buf: vec![0.0; keep + max_block], keep }
     }
 
     /// Appends `input` (at most the construction's `max_block`, extra ignored)
     /// after the kept tail; returns the `keep + input.len()` valid samples.
     #[inline]
-    fn load(&mut self, input: impl ExactSizeIterator<Item = f32>) -> &[f32] {
+    pub(crate) fn load(&mut self, input: impl ExactSizeIterator<Item = f32>) -> &[f32] {
         let n = input.len().min(self.buf.len() - self.keep);
         for (slot, x) in self.buf.iter_mut().skip(self.keep).zip(input) {
             *slot = x;
@@ -99,14 +99,36 @@ impl BlockHistory {
         self.buf.get(..self.keep + n).unwrap_or(&[])
     }
 
+    /// Loads the even samples of `input`'s first `2n` into `even` and the odd
+    /// ones into `odd` (as [`BlockHistory::load`]) in one pass over pairs,
+    /// which compiles to vector shuffles where a strided iterator would not.
+    #[inline]
+    fn load_deinterleaved<'a>(
+        even: &'a mut BlockHistory,
+        odd: &'a mut BlockHistory,
+        input: &[f32],
+        n: usize,
+    ) -> (&'a [f32], &'a [f32]) {
+        let n = n.min(even.buf.len() - even.keep).min(odd.buf.len() - odd.keep).min(input.len() / 2);
+        let (Some(e), Some(o)) = (even.buf.get_mut(even.keep..even.keep + n), odd.buf.get_mut(odd.keep..odd.keep + n))
+        else {
+            return (&[], &[]);
+        };
+        for ((e, o), pair) in e.iter_mut().zip(o.iter_mut()).zip(input.chunks_exact(2)) {
+            *e = pair[0];
+            *o = pair[1];
+        }
+        (even.buf.get(..even.keep + n).unwrap_or(&[]), odd.buf.get(..odd.keep + n).unwrap_or(&[]))
+    }
+
     /// Keeps the newest `keep` of the `keep + n` samples last loaded.
     #[inline]
-    fn advance(&mut self, n: usize) {
+    pub(crate) fn advance(&mut self, n: usize) {
         let n = n.min(self.buf.len() - self.keep);
         self.buf.copy_within(n..n + self.keep, 0);
     }
 
-    fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.buf.fill(0.0);
     }
 }
@@ -188,11 +210,11 @@ impl HalfBandStage {
         // 2i + 1 after reading n + i, and 2i + 1 < n + i + 1 for every i < n,
         // so nothing is overwritten before it is read. The odd phase is the
         // centre tap ½ (× 2): the input delayed by (M − 1)/2.
+        let Some(odd) = hist.get(m - (m - 1) / 2..) else { return };
         for i in 0..n {
-            let even = 2.0 * output.get(n + i).copied().unwrap_or(0.0);
-            let odd = hist.get(i + m - (m - 1) / 2).copied().unwrap_or(0.0);
+            let (Some(&even), Some(&odd)) = (output.get(n + i), odd.get(i)) else { break };
             if let Some(pair) = output.get_mut(2 * i..2 * i + 2) {
-                pair[0] = even;
+                pair[0] = 2.0 * even;
                 pair[1] = odd;
             }
         }
@@ -203,8 +225,7 @@ impl HalfBandStage {
     /// `output` (half as long).
     pub fn downsample(&mut self, input: &[f32], output: &mut [f32]) {
         let n = (input.len() / 2).min(output.len());
-        let even = self.down_even.load(input.iter().step_by(2).copied().take(n));
-        let odd = self.down_odd.load(input.iter().skip(1).step_by(2).copied().take(n));
+        let (even, odd) = BlockHistory::load_deinterleaved(&mut self.down_even, &mut self.down_odd, input, n);
         let Some(output) = output.get_mut(..n) else { return };
         fir_block(&self.branch, even, output);
         for (y, o) in output.iter_mut().zip(odd) {

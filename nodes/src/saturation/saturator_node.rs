@@ -10,7 +10,7 @@
 //! the delayed input exactly. `oversampling` is structural: changing it
 //! re-prepares the node and the graph re-aligns around the new latency.
 
-use super::oversample::{Factor, Oversampler};
+use super::oversample::{BlockHistory, Factor, Oversampler};
 use super::saturator::{Adaa, Curve, DC_BLOCKER_HZ, DcBlocker};
 use crate::common::{db_to_gain, flush};
 use mixgraph_graph::{
@@ -52,9 +52,8 @@ struct Channel {
     oversampler: Oversampler,
     dc: DcBlocker,
     adaa: Adaa,
-    /// Dry delay ring of `latency` samples (empty at 1×).
-    dry: Vec<f32>,
-    dry_pos: usize,
+    /// The dry path: the input delayed by the oversampler's latency.
+    dry: BlockHistory,
 }
 
 /// Per-frame parameter values of the current block, and the wet signal.
@@ -122,20 +121,12 @@ impl SaturatorProcessor {
                     *w = ch.dc.tick(f64::from(*w)) as f32;
                 }
             }
-            let frames = input.iter().zip(output.iter_mut()).zip(wet.iter().zip(out_gain.iter()));
-            for (((x, y), (wet, g)), m) in frames.zip(mix.iter()) {
-                let x = if x.is_finite() { flush(*x) } else { 0.0 };
-                let dry = match ch.dry.get_mut(ch.dry_pos) {
-                    Some(slot) => std::mem::replace(slot, x),
-                    None => x,
-                };
-                ch.dry_pos += 1;
-                if ch.dry_pos >= ch.dry.len() {
-                    ch.dry_pos = 0;
-                }
-                let out = *m * (*wet * *g) + (1.0 - *m) * dry;
-                *y = flush(out);
+            let dry = ch.dry.load(input.iter().map(|x| if x.is_finite() { flush(*x) } else { 0.0 }));
+            let frames = output.iter_mut().zip(dry).zip(wet.iter().zip(out_gain.iter()));
+            for (((y, dry), (wet, g)), m) in frames.zip(mix.iter()) {
+                *y = flush(*m * (*wet * *g) + (1.0 - *m) * *dry);
             }
+            ch.dry.advance(n);
         }
     }
 }
@@ -172,8 +163,7 @@ impl Node for SaturatorNode {
                     oversampler: oversampler.clone(),
                     dc: DcBlocker::new(DC_BLOCKER_HZ, sr),
                     adaa: Adaa::default(),
-                    dry: vec![0.0; latency],
-                    dry_pos: 0,
+                    dry: BlockHistory::new(latency, frames),
                 })
                 .collect(),
             scratch: Scratch {
@@ -226,8 +216,7 @@ impl Processor for SaturatorProcessor {
             ch.oversampler.reset();
             ch.dc.reset();
             ch.adaa.reset();
-            ch.dry.fill(0.0);
-            ch.dry_pos = 0;
+            ch.dry.clear();
         }
     }
 }
