@@ -96,7 +96,8 @@ pub struct Limiter {
     history: Vec<f32>,
     mask: usize,
     pos: usize,
-    /// Monotonic deque of (frame, required gain) for the sliding minimum.
+    /// Monotonic deque of (frame, required gain) for the sliding minimum; its
+    /// capacity is a power of two (indices wrap with a mask, not a division).
     deque: Vec<(u64, f32)>,
     deque_head: usize,
     deque_len: usize,
@@ -140,7 +141,7 @@ impl Limiter {
             history: vec![0.0; size * channels],
             mask: size - 1,
             pos: 0,
-            deque: vec![(0, 1.0); hold + 1],
+            deque: vec![(0, 1.0); (hold + 1).next_power_of_two()],
             deque_head: 0,
             deque_len: 0,
             ramp_ring: vec![1.0; ramp],
@@ -205,22 +206,22 @@ impl Limiter {
     /// Pushes one required gain into the sliding-minimum deque; returns the
     /// minimum over the last `hold` frames.
     fn hold_min(&mut self, required: f32) -> f32 {
-        let cap = self.deque.len();
+        let wrap = self.deque.len() - 1;
         while self.deque_len > 0 {
-            let back = (self.deque_head + self.deque_len - 1) % cap;
+            let back = (self.deque_head + self.deque_len - 1) & wrap;
             if self.deque.get(back).is_some_and(|e| e.1 >= required) {
                 self.deque_len -= 1;
             } else {
                 break;
             }
         }
-        if let Some(slot) = self.deque.get_mut((self.deque_head + self.deque_len) % cap) {
+        if let Some(slot) = self.deque.get_mut((self.deque_head + self.deque_len) & wrap) {
             *slot = (self.frame, required);
             self.deque_len += 1;
         }
         while let Some(front) = self.deque.get(self.deque_head).copied() {
             if self.deque_len > 1 && front.0 + self.hold as u64 <= self.frame {
-                self.deque_head = (self.deque_head + 1) % cap;
+                self.deque_head = (self.deque_head + 1) & wrap;
                 self.deque_len -= 1;
             } else {
                 return front.1;
