@@ -56,6 +56,61 @@ pub fn branch_block(env: &mut f64, values: &mut [f32], rise: f64, fall: f64) {
     *env = if e.abs() < ENVELOPE_FLUSH { 0.0 } else { e };
 }
 
+/// One envelope follower's block for [`branch_blocks`]: its state, the
+/// targets (replaced by the envelope), and its coefficients.
+pub struct EnvelopeLane<'a> {
+    /// The follower's state, as `env` of [`branch_block`].
+    pub env: &'a mut f64,
+    /// The targets, replaced by the envelope after each frame.
+    pub values: &'a mut [f32],
+    /// Coefficient while the target is above the envelope.
+    pub rise: f64,
+    /// Coefficient otherwise.
+    pub fall: f64,
+}
+
+/// [`branch_block`] on several followers at once, up to four in lockstep
+/// (frame by frame). One follower is a chain of dependent operations the core
+/// cannot overlap; four independent ones fill the gaps, so four cost about
+/// what one does. Each lane's result is bit-identical to [`branch_block`]'s
+/// (same operations in the same order); lanes shorter than the group's
+/// longest simply stop early.
+pub fn branch_blocks(lanes: &mut [EnvelopeLane<'_>]) {
+    for group in lanes.chunks_mut(4) {
+        match group {
+            [a] => branch_block(a.env, a.values, a.rise, a.fall),
+            [a, b] => lockstep([a, b]),
+            [a, b, c] => lockstep([a, b, c]),
+            [a, b, c, d] => lockstep([a, b, c, d]),
+            _ => {}
+        }
+    }
+}
+
+fn lockstep<const N: usize>(mut lanes: [&mut EnvelopeLane<'_>; N]) {
+    let frames = lanes.iter().map(|l| l.values.len()).min().unwrap_or(0);
+    let mut e = lanes.each_ref().map(|l| *l.env);
+    let rise = lanes.each_ref().map(|l| l.rise);
+    let fall = lanes.each_ref().map(|l| l.fall);
+    for i in 0..frames {
+        for (k, lane) in lanes.iter_mut().enumerate() {
+            let Some(v) = lane.values.get_mut(i) else { continue };
+            let target = f64::from(*v);
+            let coef = if target > e[k] { rise[k] } else { fall[k] };
+            e[k] = target + coef * (e[k] - target);
+            *v = e[k] as f32;
+        }
+    }
+    for (k, lane) in lanes.iter_mut().enumerate() {
+        // A longer lane finishes alone.
+        let mut rest = e[k];
+        if let Some(tail) = lane.values.get_mut(frames..) {
+            branch_block(&mut rest, tail, lane.rise, lane.fall);
+        }
+        *lane.env = if rest.abs() < ENVELOPE_FLUSH { 0.0 } else { rest };
+    }
+}
+
 /// Copies `src` into the front of `dst`, replacing non-finite samples by 0
 /// (a NaN would latch a recursive detector filter for good) and filling the
 /// rest of `dst` with 0 when `src` is shorter (a missing channel is silence).
@@ -89,6 +144,33 @@ mod tests {
         branch_block(&mut env, &mut block, 0.5, 0.9);
         assert_eq!(block, [5.0, 7.5, 8.75, 9.375]);
         assert_eq!(env, 9.375);
+    }
+
+    #[test]
+    fn lockstep_envelopes_equal_one_at_a_time() {
+        let targets: Vec<f32> = (0..300).map(|i| ((i * 37 % 101) as f32 - 20.0).max(0.0)).collect();
+        let coefs = [(0.5, 0.9), (0.1, 0.99), (0.7, 0.8), (0.2, 0.95), (0.3, 0.6)];
+        for count in 1..=coefs.len() {
+            let mut expected = Vec::new();
+            for (k, (rise, fall)) in coefs.iter().take(count).enumerate() {
+                let (mut env, mut v) = (k as f64, targets[k..].to_vec());
+                branch_block(&mut env, &mut v, *rise, *fall);
+                expected.push((env, v));
+            }
+            let mut envs: Vec<f64> = (0..count).map(|k| k as f64).collect();
+            let mut values: Vec<Vec<f32>> = (0..count).map(|k| targets[k..].to_vec()).collect();
+            let mut lanes: Vec<EnvelopeLane<'_>> = envs
+                .iter_mut()
+                .zip(values.iter_mut())
+                .zip(coefs)
+                .map(|((env, values), (rise, fall))| EnvelopeLane { env, values, rise, fall })
+                .collect();
+            branch_blocks(&mut lanes);
+            for (k, (env, v)) in expected.iter().enumerate() {
+                assert_eq!(envs[k].to_bits(), env.to_bits(), "{count} lanes, lane {k}");
+                assert_eq!(&values[k], v, "{count} lanes, lane {k}");
+            }
+        }
     }
 
     #[test]

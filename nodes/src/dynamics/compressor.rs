@@ -27,7 +27,8 @@
 //! below tiny magnitudes, so silence settles to true zeros and nothing goes
 //! subnormal.
 
-use super::block_passes::{CHUNK, branch_block, sanitize_into};
+use super::block_passes::{CHUNK, EnvelopeLane, branch_blocks, sanitize_into};
+use arrayvec::ArrayVec;
 use super::gate::PeakHold;
 use crate::eq::biquad::{BiquadCoefs, FilterKind, PairSection};
 use crate::fast_math;
@@ -283,22 +284,67 @@ impl Compressor {
     /// two channels see the same level, and once their envelopes agree the
     /// curve and envelope run once for both.
     pub fn reduce_block(&mut self, detect: [&[f32]; MAX_CHANNELS], reduction: [&mut [f32]; MAX_CHANNELS]) {
+        let [out0, out1] = reduction;
+        let shared = self.static_block(detect, [&mut *out0, &mut *out1]);
+        let mut lanes = ArrayVec::<EnvelopeLane<'_>, MAX_CHANNELS>::new();
+        self.envelope_lanes([&mut *out0, &mut *out1], shared, |lane| lanes.push(lane));
+        branch_blocks(&mut lanes);
+        drop(lanes);
+        self.finish_block([out0, out1], shared);
+    }
+
+    /// The first passes of [`Compressor::reduce_block`]: detector and static
+    /// curve, leaving each frame's target reduction in `reduction`. Returns
+    /// whether the channels share one envelope this block (then only channel
+    /// 0 holds targets). Callers that run several compressors follow with
+    /// [`Compressor::envelope_lanes`] for all of them, one
+    /// [`branch_blocks`] over every lane, and [`Compressor::finish_block`].
+    pub fn static_block(&mut self, detect: [&[f32]; MAX_CHANNELS], reduction: [&mut [f32]; MAX_CHANNELS]) -> bool {
         let n_ch = self.channels;
         let [out0, out1] = reduction;
         let frames = if n_ch > 1 { out0.len().min(out1.len()) } else { out0.len() };
         self.detect_levels(detect, out0, out1, frames);
         let shared = n_ch > 1 && self.settings.stereo_link >= 1.0 && self.envelope[0] == self.envelope[1];
         let curve = StaticCurve::new(&self.settings.curve);
-        for (ch, out) in [&mut *out0, &mut *out1].into_iter().enumerate().take(if shared { 1 } else { n_ch }) {
-            let Some(out) = out.get_mut(..frames) else { continue };
-            curve_pass(&curve, out);
-            branch_block(&mut self.envelope[ch], out, self.attack, self.release);
-        }
-        if shared {
-            self.envelope[1] = self.envelope[0];
-            if let (Some(src), Some(dst)) = (out0.get(..frames), out1.get_mut(..frames)) {
-                dst.copy_from_slice(src);
+        for out in [&mut *out0, &mut *out1].into_iter().take(if shared { 1 } else { n_ch }) {
+            if let Some(out) = out.get_mut(..frames) {
+                curve_pass(&curve, out);
             }
+        }
+        shared
+    }
+
+    /// Hands `push` the envelope followers of a block prepared by
+    /// [`Compressor::static_block`] (one when `shared`, else one per channel).
+    pub fn envelope_lanes<'a>(
+        &'a mut self,
+        reduction: [&'a mut [f32]; MAX_CHANNELS],
+        shared: bool,
+        mut push: impl FnMut(EnvelopeLane<'a>),
+    ) {
+        let n_ch = self.channels;
+        let [out0, out1] = reduction;
+        let frames = if n_ch > 1 { out0.len().min(out1.len()) } else { out0.len() };
+        let (rise, fall) = (self.attack, self.release);
+        let lanes = self.envelope.iter_mut().zip([out0, out1]).take(if shared { 1 } else { n_ch });
+        for (env, out) in lanes {
+            if let Some(values) = out.get_mut(..frames) {
+                push(EnvelopeLane { env, values, rise, fall });
+            }
+        }
+    }
+
+    /// Ends a block after its envelopes ran: a shared envelope is copied to
+    /// channel 1.
+    pub fn finish_block(&mut self, reduction: [&mut [f32]; MAX_CHANNELS], shared: bool) {
+        if !shared {
+            return;
+        }
+        let [out0, out1] = reduction;
+        let frames = out0.len().min(out1.len());
+        self.envelope[1] = self.envelope[0];
+        if let (Some(src), Some(dst)) = (out0.get(..frames), out1.get_mut(..frames)) {
+            dst.copy_from_slice(src);
         }
     }
 

@@ -2,7 +2,9 @@
 //! nodes that drive [`Compressor`] kernels: `dynamics.compressor` and each
 //! band of `dynamics.multiband`.
 
+use super::block_passes::{EnvelopeLane, branch_blocks};
 use super::compressor::{Compressor, GainComputer, MAX_CHANNELS};
+use arrayvec::ArrayVec;
 use mixgraph_graph::{Smoother, Smoothing};
 
 /// Threshold and knee (dB) glide linearly, the ratio geometrically, so a
@@ -65,13 +67,40 @@ impl CurveGlide {
         detect: [&[f32]; MAX_CHANNELS],
         reduction: [&mut [f32]; MAX_CHANNELS],
     ) {
-        if self.threshold.is_settled() && self.ratio.is_settled() && self.knee.is_settled() {
+        if self.is_settled() {
             kernel.reduce_block(detect, reduction);
             return;
         }
         let [g0, g1] = reduction;
+        let shared = self.static_block(kernel, detect, [&mut *g0, &mut *g1]);
+        let mut lanes = ArrayVec::<EnvelopeLane<'_>, MAX_CHANNELS>::new();
+        kernel.envelope_lanes([&mut *g0, &mut *g1], shared, |lane| lanes.push(lane));
+        branch_blocks(&mut lanes);
+        drop(lanes);
+        kernel.finish_block([g0, g1], shared);
+    }
+
+    fn is_settled(&self) -> bool {
+        self.threshold.is_settled() && self.ratio.is_settled() && self.knee.is_settled()
+    }
+
+    /// [`Compressor::static_block`], with the curve moved along its glide
+    /// every [`STEP`] frames while it is gliding (the envelope does not
+    /// depend on the curve, so it can run afterwards over the whole block).
+    /// Returns whether the channels share one envelope. Real-time safe.
+    pub(crate) fn static_block(
+        &mut self,
+        kernel: &mut Compressor,
+        detect: [&[f32]; MAX_CHANNELS],
+        reduction: [&mut [f32]; MAX_CHANNELS],
+    ) -> bool {
+        if self.is_settled() {
+            return kernel.static_block(detect, reduction);
+        }
+        let [g0, g1] = reduction;
         let n = g0.len();
         let mut at = 0;
+        let mut shared = false;
         while at < n {
             let end = (at + STEP).min(n);
             let step = (end - at) as u32;
@@ -82,8 +111,10 @@ impl CurveGlide {
             let [d0, d1] = detect;
             let parts = [d0.get(at..end).unwrap_or(&[]), d1.get(at..end).unwrap_or(&[])];
             let (Some(a), Some(b)) = (g0.get_mut(at..end), g1.get_mut(at..end)) else { break };
-            kernel.reduce_block(parts, [a, b]);
+            // The same answer for every step: the envelopes do not move here.
+            shared = kernel.static_block(parts, [a, b]);
             at = end;
         }
+        shared
     }
 }

@@ -24,12 +24,14 @@
 //!   above 30 Hz yet keeping DC out of the detector.
 //! * Meters: `gain_reduction` (max over bands) and `band{b}_gain_reduction`.
 
+use super::block_passes::{EnvelopeLane, branch_blocks};
 use super::compressor::{Compressor, Detector, GainComputer, MAX_CHANNELS, Settings};
 use super::crossover::{BandSplitter, MAX_BANDS, MAX_CROSSOVERS};
 use super::curve_glide::{CURVE_DB_SMOOTHING, CurveGlide, RATIO_SMOOTHING};
 use super::reduction_meter::ReductionMeter;
 use crate::common::{db_to_gain, flush};
 use crate::fast_math;
+use arrayvec::ArrayVec;
 use mixgraph_graph::{
     ConfigField, ConfigReader, Node, NodeError, NodeInfo, NodeType, ParamDesc, ParamEvents, ParamUnit, PortDesc,
     PrepareContext, Prepared, ProcBuffers, ProcInfo, ProcessStatus, Processor, Smoother, Smoothing,
@@ -295,7 +297,10 @@ impl MultibandProcessor {
         self.mix.fill(mix);
         total_max.fill(0.0);
         let first_position = frame_position + start as u64 + 1;
-        for (band, split) in self.bands.iter_mut().zip(self.split.iter_mut()) {
+        // Detector and static curve per band, then every band's envelope in
+        // lockstep (see `branch_blocks`), then the rest per band.
+        let mut shared = [false; MAX_BANDS];
+        for ((band, split), shared) in self.bands.iter_mut().zip(self.split.iter_mut()).zip(&mut shared) {
             let Some(band) = band else { continue };
             let [g0, g1] = &mut band.gain;
             let [x0, x1] = split;
@@ -305,7 +310,28 @@ impl MultibandProcessor {
                 continue;
             };
             let detect: [&[f32]; MAX_CHANNELS] = [x0, if ch > 1 { x1 } else { &[] }];
-            band.curve.reduce_block(&mut band.kernel, detect, [&mut *g0, &mut *g1]);
+            *shared = band.curve.static_block(&mut band.kernel, detect, [g0, g1]);
+        }
+        let mut lanes = ArrayVec::<EnvelopeLane<'_>, { MAX_BANDS * MAX_CHANNELS }>::new();
+        for (band, shared) in self.bands.iter_mut().zip(shared) {
+            let Some(band) = band else { continue };
+            let [g0, g1] = &mut band.gain;
+            if let (Some(g0), Some(g1)) = (g0.get_mut(..n), g1.get_mut(..n)) {
+                band.kernel.envelope_lanes([g0, g1], shared, |lane| lanes.push(lane));
+            }
+        }
+        branch_blocks(&mut lanes);
+        drop(lanes);
+        for ((band, split), shared) in self.bands.iter_mut().zip(self.split.iter_mut()).zip(shared) {
+            let Some(band) = band else { continue };
+            let [g0, g1] = &mut band.gain;
+            let [x0, x1] = split;
+            let (Some(g0), Some(g1), Some(x0), Some(x1)) =
+                (g0.get_mut(..n), g1.get_mut(..n), x0.get_mut(..n), x1.get_mut(..n))
+            else {
+                continue;
+            };
+            band.kernel.finish_block([&mut *g0, &mut *g1], shared);
             if ch > 1 {
                 for ((m, a), b) in band_max.iter_mut().zip(g0.iter()).zip(g1.iter()) {
                     *m = a.max(*b);
