@@ -270,15 +270,23 @@ impl MultibandProcessor {
     }
 }
 
-/// Scales a band's signal `x` in place by its contribution factor
-/// `w·(1 + mix·(wet − 1))`, `wet = 1 + active·(g·makeup − 1)`, with `g` from
-/// the reduction in dB. Vectorised (AVX2 when the CPU has it).
+/// Turns a band's gain reductions in dB into its contribution factors in
+/// place: `w·(1 + mix·(wet − 1))`, `wet = 1 + active·(g·makeup − 1)`, with
+/// `g` from the reduction. Vectorised (AVX2 when the CPU has it).
 #[multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+avx"))]
-fn apply_band_gain(x: &mut [f32], reduction_db: &[f32], [makeup, active, weight, mix]: [&[f32]; 4]) {
+fn band_factors(reduction_db: &mut [f32], [makeup, active, weight, mix]: [&[f32]; 4]) {
     let params = makeup.iter().zip(active).zip(weight.iter().zip(mix));
-    for ((x, r), ((m, a), (w, mx))) in x.iter_mut().zip(reduction_db).zip(params) {
-        let wet = 1.0 + a * (fast_math::db_to_gain(-r) * m - 1.0);
-        *x *= w * (1.0 + mx * (wet - 1.0));
+    for (r, ((m, a), (w, mx))) in reduction_db.iter_mut().zip(params) {
+        let wet = 1.0 + a * (fast_math::db_to_gain(-*r) * m - 1.0);
+        *r = w * (1.0 + mx * (wet - 1.0));
+    }
+}
+
+/// `x *= factor`, frame by frame. Vectorised (AVX2 when the CPU has it).
+#[multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+avx"))]
+fn scale(x: &mut [f32], factor: &[f32]) {
+    for (x, f) in x.iter_mut().zip(factor) {
+        *x *= f;
     }
 }
 
@@ -352,9 +360,14 @@ impl MultibandProcessor {
             band.makeup.fill(makeup);
             band.active.fill(active);
             band.weight.fill(weight);
-            // contribution = w·(1 + mix·(wet − 1))·x with wet = 1 + active·(g·makeup − 1).
-            for (x, g) in [(&mut *x0, &*g0), (&mut *x1, &*g1)].into_iter().take(ch) {
-                apply_band_gain(x, g, [makeup, active, weight, mix]);
+            // Linked channels share one reduction, so one set of factors.
+            band_factors(g0, [makeup, active, weight, mix]);
+            if ch > 1 && !shared {
+                band_factors(g1, [makeup, active, weight, mix]);
+            }
+            scale(x0, g0);
+            if ch > 1 {
+                scale(x1, if shared { &*g0 } else { &*g1 });
             }
         }
         self.meter.push_block(total_max, first_position);
