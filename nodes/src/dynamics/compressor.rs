@@ -376,6 +376,23 @@ impl Compressor {
                 hp.flush();
                 self.hp_state = hp;
             }
+            // Fully linked peak detection: the louder channel's held peak is
+            // the hold of the louder magnitude (both holds share their bucket
+            // timing), so one hold serves both channels.
+            if stereo && link >= 1.0 && self.settings.detector == Detector::Peak {
+                let [x0, x1] = &mut x;
+                for (a, b) in x0[..n].iter_mut().zip(&x1[..n]) {
+                    *a = a.abs().max(b.abs());
+                }
+                let [p0, p1] = &mut self.peak;
+                p0.hold_block(&mut x0[..n]);
+                p1.clone_from(p0);
+                let (Some(l0), Some(l1)) = (level0.get_mut(start..end), level1.get_mut(start..end)) else { break };
+                l0.copy_from_slice(&x0[..n]);
+                l1.copy_from_slice(&x0[..n]);
+                start = end;
+                continue;
+            }
             for (ch, x) in x.iter_mut().enumerate().take(self.channels) {
                 let x = &mut x[..n];
                 match self.settings.detector {
