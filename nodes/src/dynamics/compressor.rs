@@ -28,10 +28,10 @@
 //! subnormal.
 
 use super::block_passes::{CHUNK, EnvelopeLane, branch_blocks, sanitize_into};
-use arrayvec::ArrayVec;
 use super::gate::PeakHold;
 use crate::eq::biquad::{BiquadCoefs, FilterKind, PairSection};
 use crate::fast_math;
+use arrayvec::ArrayVec;
 use std::f64::consts::FRAC_1_SQRT_2;
 
 /// Most channels the kernel handles (one gain per channel, fixed arrays).

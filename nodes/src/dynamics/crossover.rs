@@ -420,7 +420,12 @@ mod tests {
                     let expected = by_frame.split_frame([left[start + i], right[start + i]]);
                     for (b, band) in expected.iter().enumerate() {
                         for (ch, v) in band.iter().enumerate() {
-                            assert_eq!(out[b][ch][i].to_bits(), v.to_bits(), "{bands} bands, band {b}, ch {ch}, frame {}", start + i);
+                            assert_eq!(
+                                out[b][ch][i].to_bits(),
+                                v.to_bits(),
+                                "{bands} bands, band {b}, ch {ch}, frame {}",
+                                start + i
+                            );
                         }
                     }
                 }

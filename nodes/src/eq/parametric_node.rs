@@ -24,9 +24,9 @@
 //!   `S = (L − R) / 2`, filter one of them and convert back (`L = M + S`,
 //!   `R = M − S`); on a mono input they act as stereo bands.
 
-use super::biquad::DENORMAL_THRESHOLD;
+use super::biquad::{BiquadCoefs, DENORMAL_THRESHOLD};
 use super::biquad_node::COEF_UPDATE_FRAMES;
-use super::parametric::{BandDesign, BandSettings, BandType, Placement, Slope, complex_mul};
+use super::parametric::{BandDesign, BandSettings, BandType, MAX_SECTIONS, Placement, Slope, complex_mul};
 use super::stereo_cascade::{self, CascadeState};
 use crate::common::db_to_gain;
 use mixgraph_graph::{
@@ -398,9 +398,7 @@ impl Processor for ParametricEqProcessor {
                 }
             }
         }
-        for band in self.bands.iter_mut().filter(|b| b.on) {
-            band.process(io.outputs, frames, sr);
-        }
+        self.process_bands(io.outputs, frames);
         self.apply_output_gain(io.outputs, frames);
         ProcessStatus::Modified
     }
@@ -419,6 +417,81 @@ impl Processor for ParametricEqProcessor {
 }
 
 impl ParametricEqProcessor {
+    /// Runs the bands that are on, in order. Consecutive settled bands that
+    /// filter both channels (and fit in [`MAX_SECTIONS`] sections together)
+    /// run as one cascade: one pass over the block whose sections' recursions
+    /// interleave, instead of one latency-bound pass per band. The signal
+    /// stays f64 between their sections (a band at a time, it is rounded to
+    /// f32 between bands).
+    fn process_bands(&mut self, outputs: &mut [&mut [f32]], frames: usize) {
+        let sr = self.sample_rate;
+        let mono = outputs.len() < 2;
+        let mut group = [0usize; MAX_SECTIONS];
+        let (mut len, mut sections) = (0, 0);
+        for index in 0..BANDS {
+            let Some(band) = self.bands.get_mut(index).filter(|b| b.on) else { continue };
+            let groupable = band.settled() && (mono || band.placement == Placement::Stereo);
+            let n = band.design.sections().len();
+            if groupable && len < MAX_SECTIONS && sections + n <= MAX_SECTIONS {
+                group[len] = index;
+                (len, sections) = (len + 1, sections + n);
+                continue;
+            }
+            // Run the group gathered so far, then this band starts the next
+            // one or runs alone.
+            if groupable {
+                let previous = std::mem::replace(&mut group, [index; MAX_SECTIONS]);
+                let count = std::mem::replace(&mut len, 1);
+                sections = n;
+                self.run_group(&previous[..count], outputs, frames);
+            } else {
+                self.run_group(&group[..len], outputs, frames);
+                (len, sections) = (0, 0);
+                if let Some(band) = self.bands.get_mut(index) {
+                    band.process(outputs, frames, sr);
+                }
+            }
+        }
+        self.run_group(&group[..len], outputs, frames);
+    }
+
+    /// Runs the settled stereo bands `group` as one cascade.
+    fn run_group(&mut self, group: &[usize], outputs: &mut [&mut [f32]], frames: usize) {
+        if group.is_empty() {
+            return;
+        }
+        if let [single] = group {
+            if let Some(band) = self.bands.get_mut(*single) {
+                band.run(outputs, 0, frames);
+            }
+            return;
+        }
+        let mut coefs = [BiquadCoefs::identity(); MAX_SECTIONS];
+        let mut states = CascadeState::default();
+        let mut k = 0;
+        for band in group.iter().filter_map(|i| self.bands.get(*i)) {
+            for (j, c) in band.design.sections().iter().enumerate() {
+                if let (Some(slot), Some(state), Some(from)) = (coefs.get_mut(k), states.get_mut(k), band.states.get(j))
+                {
+                    (*slot, *state) = (*c, *from);
+                    k += 1;
+                }
+            }
+        }
+        let [left, rest @ ..] = outputs else { return };
+        let Some(l) = left.get_mut(..frames) else { return };
+        let r = rest.first_mut().and_then(|r| r.get_mut(..frames));
+        stereo_cascade::run(&coefs[..k], &mut states, l, r);
+        let mut from = states.iter();
+        for i in group {
+            let Some(band) = self.bands.get_mut(*i) else { continue };
+            let n = band.design.sections().len();
+            for (to, state) in band.states.iter_mut().take(n).zip(from.by_ref()) {
+                *to = *state;
+            }
+        }
+    }
+
     /// Multiplies by the (smoothed) output gain and flushes values too small to
     /// matter to zero, so subnormal input never leaves as subnormal output.
     fn apply_output_gain(&mut self, outputs: &mut [&mut [f32]], frames: usize) {

@@ -102,10 +102,7 @@ impl Tree {
         let cascade = |i: usize| [0, 1].map(|k| QuadSection::gather(&st.low[i][k], &st.high[i][k]));
         Tree {
             stage_a: (QuadCoefs::pair(&s2.lr4.low, &s2.lr4.high), cascade(1)),
-            allpass: (
-                QuadCoefs::pair(&s3.allpass, &s1.allpass),
-                QuadSection::gather(&st.allpass[0], &st.allpass[1]),
-            ),
+            allpass: (QuadCoefs::pair(&s3.allpass, &s1.allpass), QuadSection::gather(&st.allpass[0], &st.allpass[1])),
             low: (QuadCoefs::pair(&s1.lr4.low, &s1.lr4.high), cascade(0)),
             high: (QuadCoefs::pair(&s3.lr4.low, &s3.lr4.high), cascade(2)),
         }
