@@ -41,19 +41,28 @@ pub fn reductions_to_gains(values: &mut [f32]) {
 /// The branching one-pole of Giannoulis et al. over a block of targets, in
 /// place: each value becomes the envelope after that frame (coefficient
 /// `rise` while the target is above the envelope, `fall` otherwise); `env`
-/// carries the state. Written as `target + coef·(env − target)`, the
-/// frame-to-frame chain is one subtract, one multiply-add and a select;
-/// the state flushes to zero once per block (below 1e-30 it is still
-/// thousands of frames from the f64 subnormal range, so nothing slows).
+/// carries the state. The state flushes to zero once per block (below 1e-30
+/// it is still thousands of frames from the f64 subnormal range, so nothing
+/// slows).
 pub fn branch_block(env: &mut f64, values: &mut [f32], rise: f64, fall: f64) {
     let mut e = *env;
     for v in values {
-        let target = f64::from(*v);
-        let coef = if target > e { rise } else { fall };
-        e = target + coef * (e - target);
+        e = branch_step(e, f64::from(*v), rise, fall);
         *v = e as f32;
     }
     *env = if e.abs() < ENVELOPE_FLUSH { 0.0 } else { e };
+}
+
+/// One frame of [`branch_block`]: `coef·e + (1 − coef)·target`. Both
+/// candidates are computed and one is selected, so the frame-to-frame chain
+/// is a multiply, an add and a select, with the comparison beside it instead
+/// of in front of the multiply; the `(1 − coef)·target` terms do not depend
+/// on the envelope at all.
+#[inline(always)]
+fn branch_step(e: f64, target: f64, rise: f64, fall: f64) -> f64 {
+    let rising = rise * e + (1.0 - rise) * target;
+    let falling = fall * e + (1.0 - fall) * target;
+    if target > e { rising } else { falling }
 }
 
 /// One envelope follower's block for [`branch_blocks`]: its state, the
@@ -95,9 +104,7 @@ fn lockstep<const N: usize>(mut lanes: [&mut EnvelopeLane<'_>; N]) {
     for i in 0..frames {
         for (k, lane) in lanes.iter_mut().enumerate() {
             let Some(v) = lane.values.get_mut(i) else { continue };
-            let target = f64::from(*v);
-            let coef = if target > e[k] { rise[k] } else { fall[k] };
-            e[k] = target + coef * (e[k] - target);
+            e[k] = branch_step(e[k], f64::from(*v), rise[k], fall[k]);
             *v = e[k] as f32;
         }
     }

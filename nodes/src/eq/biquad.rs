@@ -279,7 +279,7 @@ impl PairSection {
     #[inline(always)]
     pub fn tick(&mut self, c: &BiquadCoefs, x: [f64; 2]) -> [f64; 2] {
         let y = [c.b0 * x[0] + self.s1[0], c.b0 * x[1] + self.s1[1]];
-        self.s1 = [c.b1 * x[0] - c.a1 * y[0] + self.s2[0], c.b1 * x[1] - c.a1 * y[1] + self.s2[1]];
+        self.s1 = [(c.b1 * x[0] + self.s2[0]) - c.a1 * y[0], (c.b1 * x[1] + self.s2[1]) - c.a1 * y[1]];
         self.s2 = [c.b2 * x[0] - c.a2 * y[0], c.b2 * x[1] - c.a2 * y[1]];
         y
     }
@@ -309,7 +309,9 @@ impl BiquadState {
     pub fn tick(&mut self, c: &BiquadCoefs, x: f32) -> f32 {
         let x = f64::from(x);
         let y = c.b0 * x + self.s1;
-        let s1 = c.b1 * x - c.a1 * y + self.s2;
+        // `b1·x + s2` does not wait for `y`: the frame-to-frame chain is one
+        // add (y), one multiply and one subtract.
+        let s1 = (c.b1 * x + self.s2) - c.a1 * y;
         let s2 = c.b2 * x - c.a2 * y;
         // Flush the two states together, never one alone: in a ringing
         // low-frequency resonance one state passes near zero every half

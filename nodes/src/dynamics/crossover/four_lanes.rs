@@ -72,7 +72,7 @@ impl QuadSection {
             y[i] = c.b0[i] * x[i] + self.s1[i];
         }
         for i in 0..4 {
-            self.s1[i] = c.b1[i] * x[i] - c.a1[i] * y[i] + self.s2[i];
+            self.s1[i] = (c.b1[i] * x[i] + self.s2[i]) - c.a1[i] * y[i];
         }
         for i in 0..4 {
             self.s2[i] = c.b2[i] * x[i] - c.a2[i] * y[i];
