@@ -22,70 +22,7 @@
 //! both paths can be mixed freely.
 
 use super::{MAX_BANDS, MAX_CHANNELS, Split, SplitterState, finite, out as to_f32};
-use crate::eq::biquad::{BiquadCoefs, PairSection};
-
-type Lanes = [f64; 4];
-
-/// Four biquad sections' coefficients, one per lane.
-#[derive(Clone, Copy, Debug)]
-struct QuadCoefs {
-    b0: Lanes,
-    b1: Lanes,
-    b2: Lanes,
-    a1: Lanes,
-    a2: Lanes,
-}
-
-impl QuadCoefs {
-    /// `lo` in lanes 0–1, `hi` in lanes 2–3.
-    fn pair(lo: &BiquadCoefs, hi: &BiquadCoefs) -> Self {
-        let l = |f: fn(&BiquadCoefs) -> f64| [f(lo), f(lo), f(hi), f(hi)];
-        QuadCoefs { b0: l(|c| c.b0), b1: l(|c| c.b1), b2: l(|c| c.b2), a1: l(|c| c.a1), a2: l(|c| c.a2) }
-    }
-}
-
-/// Four TDF-II sections' memory.
-#[derive(Clone, Copy, Debug, Default)]
-struct QuadSection {
-    s1: Lanes,
-    s2: Lanes,
-}
-
-impl QuadSection {
-    /// `lo` lanes 0–1 from `a`, lanes 2–3 from `b`.
-    fn gather(a: &PairSection, b: &PairSection) -> Self {
-        QuadSection { s1: [a.s1[0], a.s1[1], b.s1[0], b.s1[1]], s2: [a.s2[0], a.s2[1], b.s2[0], b.s2[1]] }
-    }
-
-    fn scatter(&self, a: &mut PairSection, b: &mut PairSection) {
-        a.s1 = [self.s1[0], self.s1[1]];
-        a.s2 = [self.s2[0], self.s2[1]];
-        b.s1 = [self.s1[2], self.s1[3]];
-        b.s2 = [self.s2[2], self.s2[3]];
-    }
-
-    /// [`PairSection::tick`] on four lanes, same operations in the same order.
-    #[inline(always)]
-    fn tick(&mut self, c: &QuadCoefs, x: Lanes) -> Lanes {
-        let mut y = [0.0; 4];
-        for i in 0..4 {
-            y[i] = c.b0[i] * x[i] + self.s1[i];
-        }
-        for i in 0..4 {
-            self.s1[i] = (c.b1[i] * x[i] + self.s2[i]) - c.a1[i] * y[i];
-        }
-        for i in 0..4 {
-            self.s2[i] = c.b2[i] * x[i] - c.a2[i] * y[i];
-        }
-        y
-    }
-
-    #[inline(always)]
-    fn twice(s: &mut [QuadSection; 2], c: &QuadCoefs, x: Lanes) -> Lanes {
-        let [a, b] = s;
-        b.tick(c, a.tick(c, x))
-    }
-}
+use crate::eq::biquad::{QuadCoefs, QuadSection};
 
 /// The whole tree's coefficients and memory in four-lane form.
 #[derive(Clone, Copy, Debug)]
