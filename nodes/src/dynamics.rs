@@ -3,7 +3,7 @@
 //! as cuts, publishes its signed gain (`<node>.gain`).
 
 use mixgraph_graph::NodeType;
-mod block_passes;
+pub mod block_passes;
 pub mod limiter;
 mod limiter_node;
 mod reduction_meter;
