@@ -47,17 +47,27 @@ pub fn exp2(x: f32) -> f32 {
         return 0.0;
     }
     let x = x.min(127.999);
-    // floor(x) without libm (baseline x86-64 has no rounding instruction):
-    // truncate, then step down for negative non-integers.
-    let truncated = x as i32;
-    let floor = truncated - i32::from(x < truncated as f32);
-    let t = x - floor as f32;
+    // floor(x) with float operations and bit casts only (baseline x86-64 has
+    // no rounding instruction, and a float-to-int `as` cast, which saturates,
+    // compiles to scalar code per lane that stops loops from vectorising):
+    // adding 1.5·2²³ rounds x to the nearest integer, which then sits in the
+    // low mantissa bits; one step down where that rounded up gives the floor.
+    let shifted = x + ROUNDER;
+    let nearest = shifted - ROUNDER;
+    let rounded_up = nearest > x;
+    let floor = nearest - if rounded_up { 1.0 } else { 0.0 };
+    let floor_int = (shifted.to_bits() as i32).wrapping_sub(ROUNDER.to_bits() as i32) - i32::from(rounded_up);
+    let t = x - floor;
     let [c0, c1, c2, c3, c4] = EXP2_POLY;
     let p = 1.0 + t * (c0 + t * (c1 + t * (c2 + t * (c3 + t * c4))));
     // 2^floor by building the exponent field; floor is in −126..=127.
-    let scale = f32::from_bits(((floor + 127) as u32) << 23);
+    let scale = f32::from_bits(((floor_int + 127) as u32) << 23);
     p * scale
 }
+
+/// 1.5·2²³: added to an f32 of magnitude below 2²² it leaves that number
+/// rounded to an integer, in the low bits of the mantissa.
+const ROUNDER: f32 = 12_582_912.0;
 
 /// 20·log₁₀(2): dB per octave of amplitude.
 const DB_PER_LOG2: f32 = 6.020_6;
@@ -135,6 +145,27 @@ mod tests {
         assert_eq!(exp2(-200.0), 0.0);
         assert_eq!(exp2(f32::NAN), 0.0);
         assert!(exp2(1000.0).is_finite());
+    }
+
+    #[test]
+    fn exp2_splits_at_the_floor_at_integers_halves_and_between() {
+        // The integer and fraction parts must be floor(x) and x − floor(x)
+        // exactly: compare with f64's floor on integers, halves (where the
+        // rounding trick ties) and points just beside them.
+        for i in -126 * 4..128 * 4 {
+            let base = i as f32 * 0.25;
+            for x in [base, f32::from_bits(base.to_bits() + 1), f32::from_bits(base.to_bits().wrapping_sub(1))] {
+                if !(-126.0..=127.999).contains(&x) {
+                    continue;
+                }
+                let floor = f64::from(x).floor();
+                let t = (f64::from(x) - floor) as f32;
+                let [c0, c1, c2, c3, c4] = EXP2_POLY;
+                let p = 1.0 + t * (c0 + t * (c1 + t * (c2 + t * (c3 + t * c4))));
+                let expected = p * (floor as f32).exp2();
+                assert_eq!(exp2(x).to_bits(), expected.to_bits(), "x = {x}");
+            }
+        }
     }
 
     #[test]
