@@ -92,7 +92,8 @@ pub struct Limiter {
     /// Its estimates for the current chunk.
     peaks: [f32; CHUNK],
     /// Per channel input ring for the output delay, `mask + 1` (a power of
-    /// two, more than `latency`) frames per channel, channel after channel.
+    /// two, more than `latency + CHUNK`) frames per channel, channel after
+    /// channel.
     history: Vec<f32>,
     mask: usize,
     pos: usize,
@@ -129,7 +130,9 @@ impl Limiter {
         let guard = half.min(latency - half);
         let ramp = latency - half - guard + 1;
         let hold = ramp + 2 * guard;
-        let size = (latency + 2).next_power_of_two();
+        // Room for a whole chunk beyond the delay: a chunk's inputs are all
+        // stored before its delayed outputs are read.
+        let size = (latency + CHUNK + 1).next_power_of_two();
         let mut limiter = Limiter {
             channels,
             sample_rate: sample_rate as f32,
@@ -194,13 +197,6 @@ impl Limiter {
         self.frame = 0;
         self.released = 1.0;
         self.average_gr_db = 0.0;
-    }
-
-    /// Input sample `back` frames before the newest one, channel `ch`.
-    #[inline]
-    fn past(&self, ch: usize, back: usize) -> f32 {
-        let index = ch * (self.mask + 1) + (self.pos.wrapping_sub(back) & self.mask);
-        self.history.get(index).copied().unwrap_or(0.0)
     }
 
     /// Pushes one required gain into the sliding-minimum deque; returns the
@@ -292,44 +288,56 @@ impl Limiter {
             let r = right.get(start..(start + m).min(right.len())).unwrap_or(&[]);
             // Only `peak > ceiling` matters below: bounds below it are as good.
             self.detector.push_chunk([l, r], &mut self.peaks, self.ceiling);
-            for i in start..start + m {
-                let mut frame = [left.get(i).copied().unwrap_or(0.0), right.get(i).copied().unwrap_or(0.0)];
-                let peak = self.peaks.get(i - start).copied().unwrap_or(0.0);
-                let gain = self.finish_frame(peak, &mut frame);
-                if let Some(y) = left.get_mut(i) {
-                    *y = frame[0];
+            // The gain of every frame first (the only frame-to-frame state),
+            // then each channel's delay line as its own simple pass.
+            let mut chunk_gains = [1.0f32; CHUNK];
+            let peaks = self.peaks;
+            for (g, peak) in chunk_gains.iter_mut().zip(peaks).take(m) {
+                *g = self.frame_gain(peak);
+            }
+            let pos = self.pos;
+            for (ch, channel) in [&mut *left, &mut *right].into_iter().enumerate().take(self.channels) {
+                match channel.get_mut(start..start + m) {
+                    Some(channel) => self.delay(ch, pos, channel, &chunk_gains),
+                    // A missing or short channel is silence going in.
+                    None => self.delay(ch, pos, &mut [0.0; CHUNK][..m], &chunk_gains),
                 }
-                if let Some(y) = right.get_mut(i) {
-                    *y = frame[1];
-                }
-                if let Some(g) = gains.get_mut(i) {
-                    *g = gain;
-                }
+            }
+            self.pos = (pos + m) & self.mask;
+            if let Some(out) = gains.get_mut(start..(start + m).min(gains.len())) {
+                out.copy_from_slice(&chunk_gains[..out.len()]);
             }
             start += m;
         }
     }
 
-    /// Everything after detection for one frame: stores the input for the
-    /// output delay, turns the interval's `peak` into a gain (hold, release,
-    /// ramp) and replaces `frame` with the delayed input times that gain.
-    fn finish_frame(&mut self, peak: f32, frame: &mut [f32; MAX_CHANNELS]) -> f32 {
-        self.pos = (self.pos + 1) & self.mask;
-        let size = self.mask + 1;
-        for (ch, x) in frame.iter().enumerate().take(self.channels) {
-            if let Some(slot) = self.history.get_mut(ch * size + self.pos) {
-                *slot = if x.is_finite() { flush(*x) } else { 0.0 };
-            }
-        }
+    /// The gain for one frame whose interval peaks at `peak`: hold, release,
+    /// ramp.
+    #[inline]
+    fn frame_gain(&mut self, peak: f32) -> f32 {
         let required = if peak > self.ceiling { self.ceiling / peak } else { 1.0 };
         let held = self.hold_min(required);
         let released = self.release(held);
         let gain = self.smooth(released);
         self.frame += 1;
-        for (ch, y) in frame.iter_mut().enumerate().take(self.channels) {
-            *y = flush(self.past(ch, self.latency) * gain);
-        }
         gain
+    }
+
+    /// Channel `ch`'s delay line over a chunk whose first frame goes into ring
+    /// slot `pos + 1`: stores each input (non-finite as 0) and replaces it
+    /// with the input `latency` frames earlier times that frame's gain.
+    fn delay(&mut self, ch: usize, pos: usize, channel: &mut [f32], gains: &[f32; CHUNK]) {
+        let (mask, latency) = (self.mask, self.latency);
+        let Some(ring) = self.history.get_mut(ch * (mask + 1)..(ch + 1) * (mask + 1)) else { return };
+        for (i, x) in channel.iter().enumerate() {
+            if let Some(slot) = ring.get_mut((pos + 1 + i) & mask) {
+                *slot = if x.is_finite() { flush(*x) } else { 0.0 };
+            }
+        }
+        for (i, (y, g)) in channel.iter_mut().zip(gains).enumerate() {
+            let past = ring.get((pos + 1 + i).wrapping_sub(latency) & mask).copied().unwrap_or(0.0);
+            *y = flush(past * g);
+        }
     }
 }
 
