@@ -190,6 +190,8 @@ pub struct HalfBandStage {
     up: BlockHistory,
     down_even: BlockHistory,
     down_odd: BlockHistory,
+    /// The interpolator's even phase for the current block, before interleaving.
+    even: Vec<f32>,
 }
 
 impl HalfBandStage {
@@ -205,6 +207,7 @@ impl HalfBandStage {
             up: BlockHistory::new(m, max_block),
             down_even: BlockHistory::new(m, max_block),
             down_odd: BlockHistory::new(m.div_ceil(2), max_block),
+            even: vec![0.0; max_block],
         }
     }
 
@@ -219,21 +222,14 @@ impl HalfBandStage {
         let (m, n) = (self.m, input.len().min(output.len() / 2));
         let hist = self.up.load(input.iter().copied().take(n));
         let Some(output) = output.get_mut(..2 * n) else { return };
-        // Even phase (the odd-offset taps) into the upper half first...
-        if let Some(even) = output.get_mut(n..) {
-            fir_block(&self.branch, hist, even);
-        }
-        // ...then interleave forward in place: pair i is written at 2i and
-        // 2i + 1 after reading n + i, and 2i + 1 < n + i + 1 for every i < n,
-        // so nothing is overwritten before it is read. The odd phase is the
-        // centre tap ½ (× 2): the input delayed by (M − 1)/2.
-        let Some(odd) = hist.get(m - (m - 1) / 2..) else { return };
-        for i in 0..n {
-            let (Some(&even), Some(&odd)) = (output.get(n + i), odd.get(i)) else { break };
-            if let Some(pair) = output.get_mut(2 * i..2 * i + 2) {
-                pair[0] = 2.0 * even;
-                pair[1] = odd;
-            }
+        // The even phase is the odd-offset taps; the odd phase is the centre
+        // tap ½ (× 2): the input delayed by (M − 1)/2. Interleaved from two
+        // separate buffers, the loop vectorises.
+        let (Some(even), Some(odd)) = (self.even.get_mut(..n), hist.get(m - (m - 1) / 2..)) else { return };
+        fir_block(&self.branch, hist, even);
+        for ((pair, e), o) in output.chunks_exact_mut(2).zip(even.iter()).zip(odd) {
+            pair[0] = 2.0 * e;
+            pair[1] = *o;
         }
         self.up.advance(n);
     }
