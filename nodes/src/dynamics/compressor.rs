@@ -287,7 +287,10 @@ impl Compressor {
         let [out0, out1] = reduction;
         let shared = self.static_block(detect, [&mut *out0, &mut *out1]);
         let mut lanes = ArrayVec::<EnvelopeLane<'_>, MAX_CHANNELS>::new();
-        self.envelope_lanes([&mut *out0, &mut *out1], shared, |lane| lanes.push(lane));
+        self.envelope_lanes([&mut *out0, &mut *out1], shared, |lane| {
+            // Capacity covers every lane; `try_push` keeps the audio thread panic-free regardless.
+            let _ = lanes.try_push(lane);
+        });
         branch_blocks(&mut lanes);
         drop(lanes);
         self.finish_block([out0, out1], shared);

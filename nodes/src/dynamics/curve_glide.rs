@@ -74,7 +74,10 @@ impl CurveGlide {
         let [g0, g1] = reduction;
         let shared = self.static_block(kernel, detect, [&mut *g0, &mut *g1]);
         let mut lanes = ArrayVec::<EnvelopeLane<'_>, MAX_CHANNELS>::new();
-        kernel.envelope_lanes([&mut *g0, &mut *g1], shared, |lane| lanes.push(lane));
+        kernel.envelope_lanes([&mut *g0, &mut *g1], shared, |lane| {
+            // Capacity covers every lane; `try_push` keeps the audio thread panic-free regardless.
+            let _ = lanes.try_push(lane);
+        });
         branch_blocks(&mut lanes);
         drop(lanes);
         kernel.finish_block([g0, g1], shared);

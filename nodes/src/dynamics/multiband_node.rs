@@ -325,7 +325,10 @@ impl MultibandProcessor {
             let Some(band) = band else { continue };
             let [g0, g1] = &mut band.gain;
             if let (Some(g0), Some(g1)) = (g0.get_mut(..n), g1.get_mut(..n)) {
-                band.kernel.envelope_lanes([g0, g1], shared, |lane| lanes.push(lane));
+                band.kernel.envelope_lanes([g0, g1], shared, |lane| {
+                    // Capacity covers every lane; `try_push` keeps the audio thread panic-free regardless.
+                    let _ = lanes.try_push(lane);
+                });
             }
         }
         branch_blocks(&mut lanes);
