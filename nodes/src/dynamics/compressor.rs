@@ -286,6 +286,14 @@ impl Compressor {
     pub fn reduce_block(&mut self, detect: [&[f32]; MAX_CHANNELS], reduction: [&mut [f32]; MAX_CHANNELS]) {
         let [out0, out1] = reduction;
         let shared = self.static_block(detect, [&mut *out0, &mut *out1]);
+        self.envelope_block([out0, out1], shared);
+    }
+
+    /// The envelope passes of [`Compressor::reduce_block`] for a block
+    /// prepared by [`Compressor::static_block`]: this compressor's followers
+    /// through [`branch_blocks`], then [`Compressor::finish_block`].
+    pub fn envelope_block(&mut self, reduction: [&mut [f32]; MAX_CHANNELS], shared: bool) {
+        let [out0, out1] = reduction;
         let mut lanes = ArrayVec::<EnvelopeLane<'_>, MAX_CHANNELS>::new();
         self.envelope_lanes([&mut *out0, &mut *out1], shared, |lane| {
             // Capacity covers every lane; `try_push` keeps the audio thread panic-free regardless.

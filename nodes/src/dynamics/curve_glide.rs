@@ -2,9 +2,7 @@
 //! nodes that drive [`Compressor`] kernels: `dynamics.compressor` and each
 //! band of `dynamics.multiband`.
 
-use super::block_passes::{EnvelopeLane, branch_blocks};
 use super::compressor::{Compressor, GainComputer, MAX_CHANNELS};
-use arrayvec::ArrayVec;
 use mixgraph_graph::{Smoother, Smoothing};
 
 /// Threshold and knee (dB) glide linearly, the ratio geometrically, so a
@@ -67,20 +65,9 @@ impl CurveGlide {
         detect: [&[f32]; MAX_CHANNELS],
         reduction: [&mut [f32]; MAX_CHANNELS],
     ) {
-        if self.is_settled() {
-            kernel.reduce_block(detect, reduction);
-            return;
-        }
         let [g0, g1] = reduction;
         let shared = self.static_block(kernel, detect, [&mut *g0, &mut *g1]);
-        let mut lanes = ArrayVec::<EnvelopeLane<'_>, MAX_CHANNELS>::new();
-        kernel.envelope_lanes([&mut *g0, &mut *g1], shared, |lane| {
-            // Capacity covers every lane; `try_push` keeps the audio thread panic-free regardless.
-            let _ = lanes.try_push(lane);
-        });
-        branch_blocks(&mut lanes);
-        drop(lanes);
-        kernel.finish_block([g0, g1], shared);
+        kernel.envelope_block([g0, g1], shared);
     }
 
     fn is_settled(&self) -> bool {

@@ -429,27 +429,19 @@ impl ParametricEqProcessor {
         let mut group = [0usize; MAX_SECTIONS];
         let (mut len, mut sections) = (0, 0);
         for index in 0..BANDS {
-            let Some(band) = self.bands.get_mut(index).filter(|b| b.on) else { continue };
+            let Some(band) = self.bands.get(index).filter(|b| b.on) else { continue };
             let groupable = band.settled() && (mono || band.placement == Placement::Stereo);
             let n = band.design.sections().len();
-            if groupable && len < MAX_SECTIONS && sections + n <= MAX_SECTIONS {
-                group[len] = index;
-                (len, sections) = (len + 1, sections + n);
-                continue;
-            }
-            // Run the group gathered so far, then this band starts the next
-            // one or runs alone.
-            if groupable {
-                let previous = std::mem::replace(&mut group, [index; MAX_SECTIONS]);
-                let count = std::mem::replace(&mut len, 1);
-                sections = n;
-                self.run_group(&previous[..count], outputs, frames);
-            } else {
+            // The group so far runs before a band that cannot join it.
+            if !groupable || len == MAX_SECTIONS || sections + n > MAX_SECTIONS {
                 self.run_group(&group[..len], outputs, frames);
                 (len, sections) = (0, 0);
-                if let Some(band) = self.bands.get_mut(index) {
-                    band.process(outputs, frames, sr);
-                }
+            }
+            if groupable && let Some(slot) = group.get_mut(len) {
+                *slot = index;
+                (len, sections) = (len + 1, sections + n);
+            } else if let Some(band) = self.bands.get_mut(index) {
+                band.process(outputs, frames, sr);
             }
         }
         self.run_group(&group[..len], outputs, frames);

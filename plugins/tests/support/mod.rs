@@ -262,28 +262,8 @@ impl Plugin {
             events_for(pos..pos + n, &mut events);
             let mut slices: Vec<Vec<Vec<f32>>> =
                 buses.iter().map(|bus| bus.iter().map(|c| c[pos..pos + n].to_vec()).collect()).collect();
-            let inputs = input_ports.with_input_buffers(slices.iter_mut().map(|bus| AudioPortBuffer {
-                latency: 0,
-                channels: AudioPortBufferType::f32_input_only(bus.iter_mut().map(InputChannel::variable)),
-            }));
-            let (left, right) = output.split_at_mut(1);
-            let mut outputs = output_ports.with_output_buffers([AudioPortBuffer {
-                latency: 0,
-                channels: AudioPortBufferType::f32_output_only(
-                    [&mut left[0][pos..pos + n], &mut right[0][pos..pos + n]].into_iter(),
-                ),
-            }]);
-            let mut out_events = EventBuffer::new();
-            processor
-                .process(
-                    &inputs,
-                    &mut outputs,
-                    &InputEvents::from_buffer(&events),
-                    &mut OutputEvents::from_buffer(&mut out_events),
-                    Some(pos as u64),
-                    None,
-                )
-                .expect("processes");
+            let ports = (&mut input_ports, &mut output_ports);
+            process_block(&mut processor, ports, &mut slices, &mut output, pos..pos + n, &events, pos as u64);
             pos += n;
             k += 1;
         }
@@ -291,6 +271,40 @@ impl Plugin {
         self.instance.deactivate(stopped);
         (output, latency)
     }
+}
+
+/// One `process` call as a host makes it: `buses` (one stereo slice list per
+/// input bus) in, frames `range` of `output` out, `events` in; `position` is
+/// the steady time.
+fn process_block(
+    processor: &mut StartedPluginAudioProcessor<TestHost>,
+    (input_ports, output_ports): (&mut AudioPorts, &mut AudioPorts),
+    buses: &mut [Vec<Vec<f32>>],
+    output: &mut Stereo,
+    range: std::ops::Range<usize>,
+    events: &EventBuffer,
+    position: u64,
+) {
+    let inputs = input_ports.with_input_buffers(buses.iter_mut().map(|bus| AudioPortBuffer {
+        latency: 0,
+        channels: AudioPortBufferType::f32_input_only(bus.iter_mut().map(InputChannel::variable)),
+    }));
+    let (left, right) = output.split_at_mut(1);
+    let mut outputs = output_ports.with_output_buffers([AudioPortBuffer {
+        latency: 0,
+        channels: AudioPortBufferType::f32_output_only([&mut left[0][range.clone()], &mut right[0][range]].into_iter()),
+    }]);
+    let mut out_events = EventBuffer::new();
+    processor
+        .process(
+            &inputs,
+            &mut outputs,
+            &InputEvents::from_buffer(events),
+            &mut OutputEvents::from_buffer(&mut out_events),
+            Some(position),
+            None,
+        )
+        .expect("processes");
 }
 
 /// A plugin activated and processing, for tests that act between blocks.
@@ -321,32 +335,10 @@ impl Session {
         while pos < frames {
             let n = (frames - pos).min(512);
             let at = range.start + pos;
-            let mut main: Vec<Vec<f32>> = input.iter().map(|c| c[at..at + n].to_vec()).collect();
-            let mut side: Vec<Vec<f32>> = vec![vec![0.0; n]; 2];
-            let inputs =
-                input_ports.with_input_buffers([&mut main, &mut side].into_iter().map(|bus| AudioPortBuffer {
-                    latency: 0,
-                    channels: AudioPortBufferType::f32_input_only(bus.iter_mut().map(InputChannel::variable)),
-                }));
-            let (left, right) = output.split_at_mut(1);
-            let mut outputs = output_ports.with_output_buffers([AudioPortBuffer {
-                latency: 0,
-                channels: AudioPortBufferType::f32_output_only(
-                    [&mut left[0][pos..pos + n], &mut right[0][pos..pos + n]].into_iter(),
-                ),
-            }]);
-            let events = EventBuffer::new();
-            let mut out_events = EventBuffer::new();
-            processor
-                .process(
-                    &inputs,
-                    &mut outputs,
-                    &InputEvents::from_buffer(&events),
-                    &mut OutputEvents::from_buffer(&mut out_events),
-                    Some(self.position),
-                    None,
-                )
-                .expect("processes");
+            let main: Vec<Vec<f32>> = input.iter().map(|c| c[at..at + n].to_vec()).collect();
+            let mut buses = [main, vec![vec![0.0; n]; 2]];
+            let ports = (&mut input_ports, &mut output_ports);
+            process_block(processor, ports, &mut buses, &mut output, pos..pos + n, &EventBuffer::new(), self.position);
             self.position += n as u64;
             pos += n;
         }
