@@ -11,6 +11,12 @@
 //! nodes using them. Both are exact at the points that matter for
 //! transparency: `log2(1) = 0` and `exp2(0) = 1`, so 0 dB of gain reduction is
 //! a gain of exactly 1.
+//!
+//! Every function takes the kernel's [`MulAdd`]: hot loops pass their
+//! clone's (fused where the CPU has FMA), everything else
+//! [`MulAdd::PLAIN`]. The accuracy bounds hold for both.
+
+use crate::mul_add::MulAdd;
 
 /// log₂(1 + t) ≈ t · P(t) on t ∈ [0, 1): Chebyshev fit, degree 7, error 3e-6.
 const LOG2_POLY: [f32; 7] =
@@ -25,7 +31,7 @@ const LOG2_FLOOR: f32 = -126.0;
 /// Base-2 logarithm for positive normal `x`; zero, negative, subnormal and NaN
 /// input give −126 (callers floor levels well above that anyway); +∞ gives 128.
 #[inline(always)]
-pub fn log2(x: f32) -> f32 {
+pub fn log2(m: MulAdd, x: f32) -> f32 {
     // Also catches NaN (every comparison with NaN is false).
     if x.is_nan() || x < f32::MIN_POSITIVE {
         return LOG2_FLOOR;
@@ -33,16 +39,14 @@ pub fn log2(x: f32) -> f32 {
     let bits = x.to_bits();
     let exponent = ((bits >> 23) & 0xff) as i32 - 127;
     // Mantissa in [1, 2).
-    let m = f32::from_bits((bits & 0x007f_ffff) | 0x3f80_0000);
-    let t = m - 1.0;
-    let [c0, c1, c2, c3, c4, c5, c6] = LOG2_POLY;
-    let p = c0 + t * (c1 + t * (c2 + t * (c3 + t * (c4 + t * (c5 + t * c6)))));
-    exponent as f32 + t * p
+    let mantissa = f32::from_bits((bits & 0x007f_ffff) | 0x3f80_0000);
+    let t = mantissa - 1.0;
+    m.f32(t, horner(m, t, &LOG2_POLY), exponent as f32)
 }
 
 /// 2ˣ; below −126 it returns 0, above 127 it saturates at 2¹²⁷·2; NaN gives 0.
 #[inline(always)]
-pub fn exp2(x: f32) -> f32 {
+pub fn exp2(m: MulAdd, x: f32) -> f32 {
     if x.is_nan() || x < -126.0 {
         return 0.0;
     }
@@ -58,8 +62,7 @@ pub fn exp2(x: f32) -> f32 {
     let floor = nearest - if rounded_up { 1.0 } else { 0.0 };
     let floor_int = (shifted.to_bits() as i32).wrapping_sub(ROUNDER.to_bits() as i32) - i32::from(rounded_up);
     let t = x - floor;
-    let [c0, c1, c2, c3, c4] = EXP2_POLY;
-    let p = 1.0 + t * (c0 + t * (c1 + t * (c2 + t * (c3 + t * c4))));
+    let p = m.f32(t, horner(m, t, &EXP2_POLY), 1.0);
     // 2^floor by building the exponent field; floor is in −126..=127.
     let scale = f32::from_bits(((floor_int + 127) as u32) << 23);
     p * scale
@@ -69,6 +72,20 @@ pub fn exp2(x: f32) -> f32 {
 /// rounded to an integer, in the low bits of the mantissa.
 const ROUNDER: f32 = 12_582_912.0;
 
+/// `c[0] + t·(c[1] + t·(c[2] + …))`, innermost first, one multiply-add per
+/// coefficient (fused as `m` says).
+#[inline(always)]
+fn horner<const N: usize>(m: MulAdd, t: f32, c: &[f32; N]) -> f32 {
+    let mut acc = 0.0;
+    for (k, c) in c.iter().rev().enumerate() {
+        acc = if k == 0 { *c } else { m.f32(acc, t, *c) };
+    }
+    acc
+}
+
+/// tanh(x)/x − 1 ≈ x² · P(x²): the Taylor coefficients of x³, x⁵, x⁷.
+const TANH_SERIES: [f32; 3] = [-1.0 / 3.0, 2.0 / 15.0, -17.0 / 315.0];
+
 /// 20·log₁₀(2): dB per octave of amplitude.
 const DB_PER_LOG2: f32 = 6.020_6;
 /// log₂(10)/20: octaves of amplitude per dB.
@@ -76,14 +93,14 @@ const LOG2_PER_DB: f32 = 0.166_096_4;
 
 /// Linear amplitude to dB (≈ −758.6 dB for zero and negative input).
 #[inline(always)]
-pub fn gain_to_db(gain: f32) -> f32 {
-    DB_PER_LOG2 * log2(gain)
+pub fn gain_to_db(m: MulAdd, gain: f32) -> f32 {
+    DB_PER_LOG2 * log2(m, gain)
 }
 
 /// dB to linear amplitude; exactly 1 at 0 dB.
 #[inline(always)]
-pub fn db_to_gain(db: f32) -> f32 {
-    exp2(db * LOG2_PER_DB)
+pub fn db_to_gain(m: MulAdd, db: f32) -> f32 {
+    exp2(m, db * LOG2_PER_DB)
 }
 
 /// log₂(e)·2: `exp(2x) = exp2(2x·log₂e)`.
@@ -96,13 +113,13 @@ const TWO_LOG2_E: f32 = 2.885_39;
 /// which keeps small signals accurate to the last bit; above it
 /// `1 − 2/(e^{2|x|} + 1)` through [`exp2`].
 #[inline(always)]
-pub fn tanh(x: f32) -> f32 {
+pub fn tanh(m: MulAdd, x: f32) -> f32 {
     let a = x.abs();
     // Both branches are computed and one selected, so loops over blocks
     // vectorise; `min` keeps exp2 in range (and tanh(10) is 1 in f32).
     let a2 = a * a;
-    let series = a * (1.0 + a2 * (-1.0 / 3.0 + a2 * (2.0 / 15.0 + a2 * (-17.0 / 315.0))));
-    let exp = 1.0 - 2.0 / (exp2(a.min(10.0) * TWO_LOG2_E) + 1.0);
+    let series = a * m.f32(a2, horner(m, a2, &TANH_SERIES), 1.0);
+    let exp = 1.0 - 2.0 / (exp2(m, a.min(10.0) * TWO_LOG2_E) + 1.0);
     let y = if a < 0.125 { series } else { exp };
     // NaN stays NaN.
     if a.is_nan() { x } else { y.copysign(x) }
@@ -112,8 +129,18 @@ pub fn tanh(x: f32) -> f32 {
 mod tests {
     use super::*;
 
+    /// Both arithmetic modes: every bound below holds for each.
+    const MODES: [MulAdd; 2] = [MulAdd::PLAIN, MulAdd::FUSED];
+
     #[test]
     fn log2_matches_f64_over_the_whole_normal_range() {
+        for m in MODES {
+            log2_matches_f64(m);
+        }
+    }
+
+    fn log2_matches_f64(m: MulAdd) {
+        let log2 = |x| log2(m, x);
         let mut worst = 0.0f64;
         let mut x = f32::MIN_POSITIVE;
         while x < 1e30 {
@@ -133,6 +160,13 @@ mod tests {
 
     #[test]
     fn exp2_matches_f64_relatively() {
+        for m in MODES {
+            exp2_matches_f64(m);
+        }
+    }
+
+    fn exp2_matches_f64(m: MulAdd) {
+        let exp2 = |x| exp2(m, x);
         let mut worst = 0.0f64;
         for i in -125_000..127_000 {
             let x = i as f32 * 1e-3;
@@ -163,13 +197,20 @@ mod tests {
                 let [c0, c1, c2, c3, c4] = EXP2_POLY;
                 let p = 1.0 + t * (c0 + t * (c1 + t * (c2 + t * (c3 + t * c4))));
                 let expected = p * (floor as f32).exp2();
-                assert_eq!(exp2(x).to_bits(), expected.to_bits(), "x = {x}");
+                assert_eq!(exp2(MulAdd::PLAIN, x).to_bits(), expected.to_bits(), "x = {x}");
             }
         }
     }
 
     #[test]
     fn tanh_matches_f64_and_is_odd() {
+        for m in MODES {
+            tanh_matches_f64(m);
+        }
+    }
+
+    fn tanh_matches_f64(m: MulAdd) {
+        let tanh = |x| tanh(m, x);
         let mut worst = 0.0f64;
         for i in -120_000..=120_000 {
             let x = i as f32 * 1e-4;
@@ -185,6 +226,13 @@ mod tests {
 
     #[test]
     fn db_round_trips_within_a_hundred_thousandth_of_a_db() {
+        for m in MODES {
+            db_round_trips(m);
+        }
+    }
+
+    fn db_round_trips(m: MulAdd) {
+        let (db_to_gain, gain_to_db) = (|x| db_to_gain(m, x), |x| gain_to_db(m, x));
         assert_eq!(db_to_gain(0.0), 1.0);
         assert_eq!(gain_to_db(1.0), 0.0);
         for i in -1200..=240 {

@@ -29,6 +29,7 @@ pub mod eq;
 pub mod fast_math;
 pub mod io;
 pub mod metering;
+pub mod mul_add;
 pub mod saturation;
 pub mod space;
 pub mod synth;

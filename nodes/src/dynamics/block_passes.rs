@@ -8,6 +8,7 @@
 //! Chunks of `CHUNK` frames live on the stack, so nothing allocates.
 
 use crate::fast_math;
+use crate::mul_add::target_mul_add;
 
 /// Frames per pass: short enough for stack scratch, long enough to amortise
 /// each pass's set-up.
@@ -24,8 +25,9 @@ pub const LEVEL_FLOOR: f32 = 1e-10;
 /// Vectorised (AVX2 when the CPU has it).
 #[multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+avx"))]
 pub fn levels_to_db(values: &mut [f32]) {
+    let m = target_mul_add!();
     for v in values {
-        *v = fast_math::gain_to_db(v.max(LEVEL_FLOOR));
+        *v = fast_math::gain_to_db(m, v.max(LEVEL_FLOOR));
     }
 }
 
@@ -33,8 +35,20 @@ pub fn levels_to_db(values: &mut [f32]) {
 /// Vectorised (AVX2 when the CPU has it).
 #[multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+avx"))]
 pub fn reductions_to_gains(values: &mut [f32]) {
+    let m = target_mul_add!();
     for v in values {
-        *v = fast_math::db_to_gain(-*v);
+        *v = fast_math::db_to_gain(m, -*v);
+    }
+}
+
+/// Linear gains → gain reductions in dB (`−20·log₁₀ g`, at least 0), in
+/// place: the inverse of [`reductions_to_gains`], for meters. Vectorised
+/// (AVX2 when the CPU has it).
+#[multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+avx"))]
+pub fn gains_to_reductions(values: &mut [f32]) {
+    let m = target_mul_add!();
+    for v in values {
+        *v = (-fast_math::gain_to_db(m, *v)).max(0.0);
     }
 }
 

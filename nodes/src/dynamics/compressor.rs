@@ -29,8 +29,9 @@
 
 use super::block_passes::{CHUNK, EnvelopeLane, branch_blocks, sanitize_into};
 use super::gate::PeakHold;
-use crate::eq::biquad::{BiquadCoefs, FilterKind, PairSection};
+use crate::eq::biquad::{BiquadCoefs, FilterKind, PairSection, process_pair};
 use crate::fast_math;
+use crate::mul_add::target_mul_add;
 use arrayvec::ArrayVec;
 use std::f64::consts::FRAC_1_SQRT_2;
 
@@ -378,14 +379,9 @@ impl Compressor {
                 sanitize_into(detect[1].get(start..end.min(detect[1].len())).unwrap_or(&[]), &mut x[1][..n]);
             }
             if self.settings.sc_highpass_hz > 0.0 {
-                let (highpass, mut hp) = (self.highpass, self.hp_state);
                 let [x0, x1] = &mut x;
-                for (a, b) in x0[..n].iter_mut().zip(&mut x1[..n]) {
-                    let y = hp.tick(&highpass, [f64::from(*a), f64::from(*b)]);
-                    (*a, *b) = (y[0] as f32, y[1] as f32);
-                }
-                hp.flush();
-                self.hp_state = hp;
+                process_pair(&mut self.hp_state, &self.highpass, &mut x0[..n], &mut x1[..n]);
+                self.hp_state.flush();
             }
             // Fully linked peak detection: the louder channel's held peak is
             // the hold of the louder magnitude (both holds share their bucket
@@ -453,8 +449,9 @@ impl Compressor {
 /// frame, so it vectorises (AVX2 when the CPU has it).
 #[multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+avx"))]
 fn curve_pass(curve: &StaticCurve, levels: &mut [f32]) {
+    let m = target_mul_add!();
     for v in levels {
-        *v = curve.reduction_db(fast_math::gain_to_db(v.max(LEVEL_FLOOR)));
+        *v = curve.reduction_db(fast_math::gain_to_db(m, v.max(LEVEL_FLOOR)));
     }
 }
 

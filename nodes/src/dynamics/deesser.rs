@@ -33,6 +33,7 @@ use super::block_passes::{CHUNK, branch_block, levels_to_db, reductions_to_gains
 use super::compressor::{GainComputer, MAX_CHANNELS, time_coef};
 use super::gate::PeakHold;
 use crate::eq::biquad::{BiquadCoefs, FilterKind, PairSection, QuadCoefs, QuadSection};
+use crate::mul_add::target_mul_add;
 use std::f64::consts::FRAC_1_SQRT_2;
 
 /// Where the reduction applies.
@@ -298,10 +299,11 @@ fn split_chunk(
     hi: &mut [[f32; CHUNK]; MAX_CHANNELS],
     n: usize,
 ) {
+    let m = target_mul_add!();
     let mut local = *sections;
     for i in 0..n.min(CHUNK) {
         let (a, b) = (f64::from(x[0][i]), f64::from(x[1][i]));
-        let y = QuadSection::twice(&mut local, coefs, [a, b, a, b]);
+        let y = QuadSection::twice(&mut local, m, coefs, [a, b, a, b]);
         (lo[0][i], lo[1][i]) = (y[0] as f32, y[1] as f32);
         (hi[0][i], hi[1][i]) = (y[2] as f32, y[3] as f32);
     }

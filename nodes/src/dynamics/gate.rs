@@ -31,6 +31,7 @@
 use super::block_passes::{CHUNK, LEVEL_FLOOR, branch_block, levels_to_db, sanitize_into};
 use super::compressor::{MAX_CHANNELS, PEAK_HOLD_MS, design_highpass, time_coef};
 use crate::eq::biquad::{BiquadCoefs, PairSection};
+use crate::mul_add::{MulAdd, target_mul_add};
 
 /// Sample-peak detector holding the largest `|x|` of the last 1–2 ×
 /// [`PEAK_HOLD_MS`] with two alternating buckets (O(1), no allocation), the
@@ -239,7 +240,8 @@ impl Gate {
         self.peak.reset();
         self.open = false;
         self.hold_left = 0;
-        self.envelope = self.settings.closed_reduction_db(f64::from(crate::fast_math::gain_to_db(LEVEL_FLOOR)));
+        self.envelope =
+            self.settings.closed_reduction_db(f64::from(crate::fast_math::gain_to_db(MulAdd::PLAIN, LEVEL_FLOOR)));
     }
 
     /// Whether the trigger is open (including the hold).
@@ -276,14 +278,8 @@ impl Gate {
     }
 
     fn reduce_chunk(&mut self, x: &[[f32; CHUNK]; MAX_CHANNELS], reduction: &mut [f32]) {
-        let (highpass, mut hp) = (self.highpass, self.hp_state);
-        for ((r, a), b) in reduction.iter_mut().zip(&x[0]).zip(&x[1]) {
-            let y = hp.tick(&highpass, [f64::from(*a), f64::from(*b)]);
-            // A mono gate's second lane filters silence, so it never wins.
-            *r = y[0].abs().max(y[1].abs()) as f32;
-        }
-        hp.flush();
-        self.hp_state = hp;
+        highpass_peaks(&mut self.hp_state, &self.highpass, x, reduction);
+        self.hp_state.flush();
         self.peak.hold_block(reduction);
         levels_to_db(reduction);
         let s = self.settings;
@@ -309,6 +305,21 @@ impl Gate {
         // The reduction rising means the gate closing: release; falling: attack.
         branch_block(&mut self.envelope, reduction, self.release, self.attack);
     }
+}
+
+/// The detector's high-pass over a chunk of both channels, writing the
+/// louder filtered magnitude of each frame into `peaks` (a mono gate's second
+/// lane filters silence, so it never wins). Compiled for AVX2/FMA and AVX as
+/// well as the baseline, picked at run time.
+#[multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+avx"))]
+fn highpass_peaks(section: &mut PairSection, c: &BiquadCoefs, x: &[[f32; CHUNK]; MAX_CHANNELS], peaks: &mut [f32]) {
+    let m = target_mul_add!();
+    let mut hp = *section;
+    for ((r, a), b) in peaks.iter_mut().zip(&x[0]).zip(&x[1]) {
+        let y = hp.tick(m, c, [f64::from(*a), f64::from(*b)]);
+        *r = y[0].abs().max(y[1].abs()) as f32;
+    }
+    *section = hp;
 }
 
 #[cfg(test)]

@@ -45,6 +45,7 @@
 
 use super::true_peak::{CHUNK, TruePeakDetector};
 use crate::common::flush;
+use crate::mul_add::MulAdd;
 
 /// Most channels the kernel handles (gain is linked across them).
 pub const MAX_CHANNELS: usize = 2;
@@ -230,7 +231,7 @@ impl Limiter {
     /// `auto_release`) return toward the held target, never above it.
     fn release(&mut self, target: f32) -> f32 {
         if self.auto_release {
-            let gr_db = -crate::fast_math::gain_to_db(self.released.max(1e-6));
+            let gr_db = -crate::fast_math::gain_to_db(MulAdd::PLAIN, self.released.max(1e-6));
             self.average_gr_db = flush(gr_db + (self.average_gr_db - gr_db) * self.average_coef);
         }
         if target <= self.released {

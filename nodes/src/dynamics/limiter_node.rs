@@ -2,10 +2,10 @@
 //! [`super::limiter`]. Publishes `<node>.gain_reduction` (dB ≥ 0, the largest
 //! reduction over each 1/30 s).
 
+use super::block_passes::gains_to_reductions;
 use super::limiter::{Limiter, LimiterSettings};
 use super::reduction_meter::ReductionMeter;
 use crate::common::db_to_gain;
-use crate::fast_math;
 use mixgraph_graph::{
     Node, NodeError, NodeInfo, NodeType, ParamDesc, ParamEvents, ParamUnit, PortDesc, PrepareContext, Prepared,
     ProcBuffers, ProcInfo, ProcessStatus, Processor, Smoother, Smoothing,
@@ -113,9 +113,7 @@ impl LimiterProcessor {
             if ch == 0 { left = out } else { right = out }
         }
         self.limiter.process_block([left, right], gains);
-        for g in gains.iter_mut() {
-            *g = (-fast_math::gain_to_db(*g)).max(0.0);
-        }
+        gains_to_reductions(gains);
         self.meter.push_block(gains, frame_position + start as u64 + 1);
     }
 }

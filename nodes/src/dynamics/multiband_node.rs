@@ -31,6 +31,7 @@ use super::curve_glide::{CURVE_DB_SMOOTHING, CurveGlide, RATIO_SMOOTHING};
 use super::reduction_meter::ReductionMeter;
 use crate::common::{db_to_gain, flush};
 use crate::fast_math;
+use crate::mul_add::target_mul_add;
 use arrayvec::ArrayVec;
 use mixgraph_graph::{
     ConfigField, ConfigReader, Node, NodeError, NodeInfo, NodeType, ParamDesc, ParamEvents, ParamUnit, PortDesc,
@@ -275,9 +276,10 @@ impl MultibandProcessor {
 /// `g` from the reduction. Vectorised (AVX2 when the CPU has it).
 #[multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+avx"))]
 fn band_factors(reduction_db: &mut [f32], [makeup, active, weight, mix]: [&[f32]; 4]) {
+    let fma = target_mul_add!();
     let params = makeup.iter().zip(active).zip(weight.iter().zip(mix));
     for (r, ((m, a), (w, mx))) in reduction_db.iter_mut().zip(params) {
-        let wet = 1.0 + a * (fast_math::db_to_gain(-*r) * m - 1.0);
+        let wet = 1.0 + a * (fast_math::db_to_gain(fma, -*r) * m - 1.0);
         *r = w * (1.0 + mx * (wet - 1.0));
     }
 }

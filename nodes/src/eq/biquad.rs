@@ -31,6 +31,7 @@
 //!
 //! Everything here is plain math with no dependency on engine types.
 
+use crate::mul_add::{MulAdd, target_mul_add};
 use std::f64::consts::PI;
 
 /// Once both states are below this magnitude they become exactly `0.0`;
@@ -275,12 +276,15 @@ pub struct PairSection {
 
 impl PairSection {
     /// Filters one sample per lane: TDF-II as [`BiquadState::tick`], in f64
-    /// from stage to stage (no f32 rounding between the cascaded sections).
+    /// from stage to stage (no f32 rounding between the cascaded sections),
+    /// multiply-adds as `m` says ([`MulAdd::PLAIN`] is bit-identical to
+    /// [`BiquadState::tick`]).
     #[inline(always)]
-    pub fn tick(&mut self, c: &BiquadCoefs, x: [f64; 2]) -> [f64; 2] {
-        let y = [c.b0 * x[0] + self.s1[0], c.b0 * x[1] + self.s1[1]];
-        self.s1 = [(c.b1 * x[0] + self.s2[0]) - c.a1 * y[0], (c.b1 * x[1] + self.s2[1]) - c.a1 * y[1]];
-        self.s2 = [c.b2 * x[0] - c.a2 * y[0], c.b2 * x[1] - c.a2 * y[1]];
+    pub fn tick(&mut self, m: MulAdd, c: &BiquadCoefs, x: [f64; 2]) -> [f64; 2] {
+        let y = [m.f64(c.b0, x[0], self.s1[0]), m.f64(c.b0, x[1], self.s1[1])];
+        self.s1 =
+            [m.f64(-c.a1, y[0], m.f64(c.b1, x[0], self.s2[0])), m.f64(-c.a1, y[1], m.f64(c.b1, x[1], self.s2[1]))];
+        self.s2 = [m.f64(-c.a2, y[0], c.b2 * x[0]), m.f64(-c.a2, y[1], c.b2 * x[1])];
         y
     }
 
@@ -296,6 +300,21 @@ impl PairSection {
             }
         }
     }
+}
+
+/// Filters a block of two channels in place through one section (`a` in
+/// lane 0, `b` in lane 1, as long as the shorter), rounding each output to
+/// f32. Compiled for AVX2/FMA and AVX as well as the baseline, picked at
+/// run time.
+#[multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+avx"))]
+pub fn process_pair(section: &mut PairSection, c: &BiquadCoefs, a: &mut [f32], b: &mut [f32]) {
+    let m = target_mul_add!();
+    let mut local = *section;
+    for (a, b) in a.iter_mut().zip(b.iter_mut()) {
+        let y = local.tick(m, c, [f64::from(*a), f64::from(*b)]);
+        (*a, *b) = (y[0] as f32, y[1] as f32);
+    }
+    *section = local;
 }
 
 /// Four f64 lanes.
@@ -345,25 +364,25 @@ impl QuadSection {
 
     /// [`PairSection::tick`] on four lanes, same operations in the same order.
     #[inline(always)]
-    pub fn tick(&mut self, c: &QuadCoefs, x: Lanes) -> Lanes {
+    pub fn tick(&mut self, m: MulAdd, c: &QuadCoefs, x: Lanes) -> Lanes {
         let mut y = [0.0; 4];
         for i in 0..4 {
-            y[i] = c.b0[i] * x[i] + self.s1[i];
+            y[i] = m.f64(c.b0[i], x[i], self.s1[i]);
         }
         for i in 0..4 {
-            self.s1[i] = (c.b1[i] * x[i] + self.s2[i]) - c.a1[i] * y[i];
+            self.s1[i] = m.f64(-c.a1[i], y[i], m.f64(c.b1[i], x[i], self.s2[i]));
         }
         for i in 0..4 {
-            self.s2[i] = c.b2[i] * x[i] - c.a2[i] * y[i];
+            self.s2[i] = m.f64(-c.a2[i], y[i], c.b2[i] * x[i]);
         }
         y
     }
 
     /// The same section twice in cascade (an LR4 half).
     #[inline(always)]
-    pub fn twice(s: &mut [QuadSection; 2], c: &QuadCoefs, x: Lanes) -> Lanes {
+    pub fn twice(s: &mut [QuadSection; 2], m: MulAdd, c: &QuadCoefs, x: Lanes) -> Lanes {
         let [a, b] = s;
-        b.tick(c, a.tick(c, x))
+        b.tick(m, c, a.tick(m, c, x))
     }
 
     /// [`PairSection::flush`] on each lane.

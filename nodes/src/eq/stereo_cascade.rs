@@ -10,6 +10,7 @@
 
 use super::biquad::{BiquadCoefs, DENORMAL_THRESHOLD, PairSection};
 use super::parametric::MAX_SECTIONS;
+use crate::mul_add::{MulAdd, target_mul_add};
 
 /// Filter memory of a cascade: one paired section per stage (lane 0 left or
 /// mono, lane 1 right).
@@ -19,19 +20,35 @@ pub type CascadeState = [PairSection; MAX_SECTIONS];
 const MONO_CHUNK: usize = 64;
 
 /// Runs `left` (and `right`, when given) through `sections` in place.
+/// Compiled for AVX2/FMA (fused multiply-adds, see [`crate::mul_add`]) and AVX
+/// as well as the baseline, and picked at run time.
+#[multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+avx"))]
 pub fn run(sections: &[BiquadCoefs], state: &mut CascadeState, left: &mut [f32], right: Option<&mut [f32]>) {
+    run_with(target_mul_add!(), sections, state, left, right);
+}
+
+/// [`run`] with the multiply-adds of `m`.
+#[inline(always)]
+fn run_with(
+    m: MulAdd,
+    sections: &[BiquadCoefs],
+    state: &mut CascadeState,
+    left: &mut [f32],
+    right: Option<&mut [f32]>,
+) {
     match sections.len() {
         0 => {}
-        1 => settled::<1>(sections, state, left, right),
-        2 => settled::<2>(sections, state, left, right),
-        3 => settled::<3>(sections, state, left, right),
-        _ => settled::<4>(sections, state, left, right),
+        1 => settled::<1>(m, sections, state, left, right),
+        2 => settled::<2>(m, sections, state, left, right),
+        3 => settled::<3>(m, sections, state, left, right),
+        _ => settled::<4>(m, sections, state, left, right),
     }
 }
 
 /// [`run`] with every section's coefficients moving linearly from `from`
 /// (before the first frame) to `to` (at the last frame). `from` and `to`
-/// have the same number of sections.
+/// have the same number of sections. Compiled like [`run`].
+#[multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+avx"))]
 pub fn run_gliding(
     from: &[BiquadCoefs],
     to: &[BiquadCoefs],
@@ -39,6 +56,7 @@ pub fn run_gliding(
     left: &mut [f32],
     right: Option<&mut [f32]>,
 ) {
+    let m = target_mul_add!();
     let frames = left.len().max(1) as f64;
     let glide = |i: usize| {
         let t = (i + 1) as f64 / frames;
@@ -57,10 +75,10 @@ pub fn run_gliding(
     };
     match to.len().min(from.len()) {
         0 => {}
-        1 => with_pairs::<1>(state, left, right, |i| sections_array(&glide(i))),
-        2 => with_pairs::<2>(state, left, right, |i| sections_array(&glide(i))),
-        3 => with_pairs::<3>(state, left, right, |i| sections_array(&glide(i))),
-        _ => with_pairs::<4>(state, left, right, |i| sections_array(&glide(i))),
+        1 => with_pairs::<1>(m, state, left, right, |i| sections_array(&glide(i))),
+        2 => with_pairs::<2>(m, state, left, right, |i| sections_array(&glide(i))),
+        3 => with_pairs::<3>(m, state, left, right, |i| sections_array(&glide(i))),
+        _ => with_pairs::<4>(m, state, left, right, |i| sections_array(&glide(i))),
     }
 }
 
@@ -74,21 +92,25 @@ fn sections_array<const N: usize>(sections: &[BiquadCoefs]) -> [BiquadCoefs; N] 
 }
 
 /// [`with_pairs`] with fixed coefficients.
+#[inline(always)]
 fn settled<const N: usize>(
+    m: MulAdd,
     sections: &[BiquadCoefs],
     state: &mut CascadeState,
     left: &mut [f32],
     right: Option<&mut [f32]>,
 ) {
     let coefs = sections_array::<N>(sections);
-    with_pairs(state, left, right, move |_| coefs);
+    with_pairs(m, state, left, right, move |_| coefs);
 }
 
 /// Runs the paired cascade of `N` sections; `coefs(i)` gives frame `i`'s
 /// coefficients (a constant closure for a settled band, which the
 /// optimiser hoists out of the loop). A missing `right` runs `left` with a
 /// silent second lane.
+#[inline(always)]
 fn with_pairs<const N: usize>(
+    m: MulAdd,
     state: &mut CascadeState,
     left: &mut [f32],
     right: Option<&mut [f32]>,
@@ -102,7 +124,7 @@ fn with_pairs<const N: usize>(
                 let c = coefs(i);
                 let mut v = [f64::from(*l), f64::from(*r)];
                 for (s, c) in st.iter_mut().zip(&c) {
-                    v = s.tick(c, v);
+                    v = s.tick(m, c, v);
                 }
                 (*l, *r) = (flush_out(v[0]), flush_out(v[1]));
             }
@@ -114,7 +136,7 @@ fn with_pairs<const N: usize>(
                     let c = coefs(offset + i);
                     let mut v = [f64::from(*x), 0.0];
                     for (s, c) in st.iter_mut().zip(&c) {
-                        v = s.tick(c, v);
+                        v = s.tick(m, c, v);
                     }
                     *x = flush_out(v[0]);
                 }

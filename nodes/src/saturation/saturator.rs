@@ -4,6 +4,7 @@
 //! stays silence.
 
 use crate::fast_math;
+use crate::mul_add::{MulAdd, target_mul_add};
 use std::f64::consts::PI;
 
 /// Bias added before `tanh` in [`Curve::Tape`]; makes the curve asymmetric,
@@ -59,8 +60,11 @@ impl Curve {
             }
             // f32 fast tanh (3e-7 error, -130 dB): libm's f64 tanh at the 4×
             // rate was a fifth of the node's time.
-            Curve::Tanh => f64::from(fast_math::tanh(x as f32)),
-            Curve::Tape => f64::from(fast_math::tanh((x + TAPE_BIAS) as f32) - fast_math::tanh(TAPE_BIAS as f32)),
+            Curve::Tanh => f64::from(fast_math::tanh(MulAdd::PLAIN, x as f32)),
+            Curve::Tape => {
+                let tanh = |v: f64| fast_math::tanh(MulAdd::PLAIN, v as f32);
+                f64::from(tanh(x + TAPE_BIAS) - tanh(TAPE_BIAS))
+            }
             Curve::HardClip => x.clamp(-ceiling, ceiling),
         }
     }
@@ -69,8 +73,9 @@ impl Curve {
 /// [`fast_math::tanh`] over a block, vectorised (AVX2 when available).
 #[multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+avx"))]
 fn tanh_block(block: &mut [f32]) {
+    let m = target_mul_add!();
     for v in block {
-        *v = fast_math::tanh(*v);
+        *v = fast_math::tanh(m, *v);
     }
 }
 

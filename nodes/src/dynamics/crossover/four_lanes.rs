@@ -16,8 +16,10 @@
 //!
 //! 7 four-lane ticks instead of 14 two-lane ones. Every lane does the same
 //! multiplications and additions in the same order as
-//! [`PairSection::tick`](crate::eq::biquad::PairSection::tick), so the output is bit-identical to the frame-by-frame
-//! path (a test checks it). The one difference: the output flush to zero
+//! [`PairSection::tick`](crate::eq::biquad::PairSection::tick). Where the CPU
+//! has FMA they are fused (see [`crate::mul_add`]), which rounds differently
+//! in the last bits; with plain multiply-adds the output is bit-identical to
+//! the frame-by-frame path (a test checks both). The one difference: the output flush to zero
 //! compares the f32 result with the threshold, not the f64 one, which can
 //! only differ for a value within an f32 rounding of 1e-20. The filter memory stays in the splitter's own
 //! layout between blocks and is regrouped at each block's start and end, so
@@ -26,6 +28,7 @@
 use super::{MAX_BANDS, MAX_CHANNELS, Split, SplitterState, finite};
 use crate::eq::biquad::DENORMAL_THRESHOLD;
 use crate::eq::biquad::{QuadCoefs, QuadSection};
+use crate::mul_add::{MulAdd, target_mul_add};
 
 /// The whole tree's coefficients and memory in four-lane form.
 #[derive(Clone, Copy, Debug)]
@@ -60,11 +63,11 @@ impl Tree {
 
     /// One frame: `[band][lane]`.
     #[inline(always)]
-    fn frame(&mut self, x: [f64; 2]) -> [[f64; 2]; MAX_BANDS] {
-        let a = QuadSection::twice(&mut self.stage_a.1, &self.stage_a.0, [x[0], x[1], x[0], x[1]]);
-        let [l0, l1, h0, h1] = self.allpass.1.tick(&self.allpass.0, a);
-        let low = QuadSection::twice(&mut self.low.1, &self.low.0, [l0, l1, l0, l1]);
-        let high = QuadSection::twice(&mut self.high.1, &self.high.0, [h0, h1, h0, h1]);
+    fn frame(&mut self, m: MulAdd, x: [f64; 2]) -> [[f64; 2]; MAX_BANDS] {
+        let a = QuadSection::twice(&mut self.stage_a.1, m, &self.stage_a.0, [x[0], x[1], x[0], x[1]]);
+        let [l0, l1, h0, h1] = self.allpass.1.tick(m, &self.allpass.0, a);
+        let low = QuadSection::twice(&mut self.low.1, m, &self.low.0, [l0, l1, l0, l1]);
+        let high = QuadSection::twice(&mut self.high.1, m, &self.high.0, [h0, h1, h0, h1]);
         [[low[0], low[1]], [low[2], low[3]], [high[0], high[1]], [high[2], high[3]]]
     }
 }
@@ -83,11 +86,38 @@ pub(super) fn split_block(
     tree.scatter(state);
 }
 
-/// The frame loop, compiled for AVX2/FMA and AVX as well as the baseline and
-/// picked at run time. (No FMA contraction happens: Rust never fuses `a·b + c`
-/// on its own, which keeps the result equal to the two-lane path's.)
+/// [`split_block`] with the multiply-adds of `m` (the frame path's are
+/// [`MulAdd::PLAIN`]), for tests.
+#[cfg(test)]
+pub(super) fn split_block_with(
+    m: MulAdd,
+    splits: &[Split; 3],
+    state: &mut SplitterState,
+    input: [&[f32]; MAX_CHANNELS],
+    out: &mut [[Vec<f32>; MAX_CHANNELS]; MAX_BANDS],
+    frames: usize,
+) {
+    let mut tree = Tree::gather(splits, state);
+    run_with(m, &mut tree, input, out, frames);
+    tree.scatter(state);
+}
+
+/// The frame loop, compiled for AVX2/FMA (with fused multiply-adds) and AVX
+/// as well as the baseline, and picked at run time.
 #[multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+avx"))]
 fn run(tree: &mut Tree, input: [&[f32]; MAX_CHANNELS], out: &mut [[Vec<f32>; MAX_CHANNELS]; MAX_BANDS], frames: usize) {
+    run_with(target_mul_add!(), tree, input, out, frames);
+}
+
+/// The body of [`run`], inlined into each of its clones.
+#[inline(always)]
+fn run_with(
+    m: MulAdd,
+    tree: &mut Tree,
+    input: [&[f32]; MAX_CHANNELS],
+    out: &mut [[Vec<f32>; MAX_CHANNELS]; MAX_BANDS],
+    frames: usize,
+) {
     let [[o00, o01], [o10, o11], [o20, o21], [o30, o31]] = out;
     let lanes = [o00, o01, o10, o11, o20, o21, o30, o31].map(|v| v.get_mut(..frames));
     let [Some(o00), Some(o01), Some(o10), Some(o11), Some(o20), Some(o21), Some(o30), Some(o31)] = lanes else {
@@ -96,7 +126,7 @@ fn run(tree: &mut Tree, input: [&[f32]; MAX_CHANNELS], out: &mut [[Vec<f32>; MAX
     let sample = |lane: &[f32], i: usize| finite(lane.get(i).copied().unwrap_or(0.0));
     let mut local = *tree;
     for i in 0..frames {
-        let [b0, b1, b2, b3] = local.frame([sample(input[0], i), sample(input[1], i)]);
+        let [b0, b1, b2, b3] = local.frame(m, [sample(input[0], i), sample(input[1], i)]);
         o00[i] = b0[0] as f32;
         o01[i] = b0[1] as f32;
         o10[i] = b1[0] as f32;
