@@ -12,6 +12,7 @@
 //! products this replaced ran several times slower.
 
 use crate::common::{bessel_i0, flush};
+use crate::mul_add::{MulAdd, target_mul_add};
 
 /// Oversampling factor of the limiter's own interpolator.
 pub const OVERSAMPLE: usize = 8;
@@ -156,45 +157,68 @@ fn chunk_peaks(
     bound: Bound,
     peaks: &mut [f32],
 ) {
-    // (Fused multiply-adds through `mul_add` made LLVM scalarise this loop:
-    // three times slower. Plain multiply and add vectorise.)
+    let m = target_mul_add!();
     for (g, out) in peaks.chunks_mut(GROUP).enumerate() {
         let first = g * GROUP;
         // Every sample any interpolated point of this group reads, and the
         // interval ends themselves: x[first .. first + GROUP + 2·half − 1].
         let reach = history.get(first..(first + GROUP + 2 * half - 1).min(history.len())).unwrap_or(&[]);
-        let largest = reach.iter().fold(0.0f32, |m, x| m.max(x.abs())) * bound.gain;
+        let largest = abs_max(reach) * bound.gain;
         if largest < bound.skip_below {
             for o in out.iter_mut() {
-                *o = o.max(largest);
+                *o = larger(*o, largest);
             }
             continue;
         }
         let mut peak = [0.0f32; GROUP];
-        phases_peak(history.get(first..).unwrap_or(&[]), coefs, &mut peak);
-        phases_peak(history.get(first + half - meter_half..).unwrap_or(&[]), meter_coefs, &mut peak);
+        phases_peak(m, history.get(first..).unwrap_or(&[]), coefs, &mut peak);
+        phases_peak(m, history.get(first + half - meter_half..).unwrap_or(&[]), meter_coefs, &mut peak);
         // The interval's two input samples (phases 0 and 8).
         for (k, p) in peak.iter_mut().enumerate() {
             for at in [first + k + half - 1, first + k + half] {
-                *p = p.max(history.get(at).copied().unwrap_or(0.0).abs());
+                *p = larger(*p, history.get(at).copied().unwrap_or(0.0).abs());
             }
         }
         for (o, p) in out.iter_mut().zip(peak) {
-            *o = o.max(p);
+            *o = larger(*o, p);
         }
     }
+}
+
+/// `max(a, b)` for values known not to be NaN (every value here comes from
+/// sanitised history): one compare-select, where `f32::max` adds NaN checks
+/// that keep loops from vectorising cleanly.
+#[inline(always)]
+fn larger(a: f32, b: f32) -> f32 {
+    if a > b { a } else { b }
+}
+
+/// The largest `|x|` of finite `xs` (0 when empty): eight running maxima
+/// side by side, so the loop vectorises (a single running maximum is one
+/// long scalar chain).
+#[inline(always)]
+fn abs_max(xs: &[f32]) -> f32 {
+    let mut lanes = [0.0f32; 8];
+    let mut eights = xs.chunks_exact(8);
+    for eight in eights.by_ref() {
+        for (l, x) in lanes.iter_mut().zip(eight) {
+            *l = larger(x.abs(), *l);
+        }
+    }
+    let tail = eights.remainder().iter().fold(0.0f32, |m, x| larger(x.abs(), m));
+    lanes.iter().fold(tail, |m, l| larger(*l, m))
 }
 
 /// `peak[k] = max(peak[k], maxₚ |Σⱼ coefs[j][p] · x[k + j]|)` for the
 /// [`GROUP`] frames starting at `x[0]`.
 #[inline(always)]
-fn phases_peak<const LANES: usize>(x: &[f32], coefs: &[[f32; LANES]], peak: &mut [f32; GROUP]) {
+fn phases_peak<const LANES: usize>(m: MulAdd, x: &[f32], coefs: &[[f32; LANES]], peak: &mut [f32; GROUP]) {
     let mut acc = [[0.0f32; GROUP]; LANES];
     for (j, c) in coefs.iter().enumerate() {
-        let Some(window) = x.get(j..j + GROUP) else { return };
-        for (a, c) in acc.iter_mut().zip(c) {
-            for (a, x) in a.iter_mut().zip(window) {
-                *a += c * x;
+        let Some(Ok(window)) = x.get(j..j + GROUP).map(<[f32; GROUP]>::try_from) else { return };
+        for p in 0..LANES {
+            for k in 0..GROUP {
+                acc[p][k] = m.f32(c[p], window[k], acc[p][k]);
             }
         }
     }
