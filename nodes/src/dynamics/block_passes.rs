@@ -8,7 +8,7 @@
 //! Chunks of `CHUNK` frames live on the stack, so nothing allocates.
 
 use crate::fast_math;
-use crate::mul_add::target_mul_add;
+use crate::mul_add::{MulAdd, target_mul_add};
 
 /// Frames per pass: short enough for stack scratch, long enough to amortise
 /// each pass's set-up.
@@ -57,11 +57,19 @@ pub fn gains_to_reductions(values: &mut [f32]) {
 /// `rise` while the target is above the envelope, `fall` otherwise); `env`
 /// carries the state. The state flushes to zero once per block (below 1e-30
 /// it is still thousands of frames from the f64 subnormal range, so nothing
-/// slows).
+/// slows). Compiled for AVX2/FMA (fused multiply-adds) and AVX as well as
+/// the baseline, picked at run time.
+#[multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+avx"))]
 pub fn branch_block(env: &mut f64, values: &mut [f32], rise: f64, fall: f64) {
+    branch_block_with(target_mul_add!(), env, values, rise, fall);
+}
+
+/// [`branch_block`] with the multiply-adds of `m`.
+#[inline(always)]
+fn branch_block_with(m: MulAdd, env: &mut f64, values: &mut [f32], rise: f64, fall: f64) {
     let mut e = *env;
     for v in values {
-        e = branch_step(e, f64::from(*v), rise, fall);
+        e = branch_step(m, e, f64::from(*v), rise, fall);
         *v = e as f32;
     }
     *env = if e.abs() < ENVELOPE_FLUSH { 0.0 } else { e };
@@ -69,13 +77,13 @@ pub fn branch_block(env: &mut f64, values: &mut [f32], rise: f64, fall: f64) {
 
 /// One frame of [`branch_block`]: `coef·e + (1 − coef)·target`. Both
 /// candidates are computed and one is selected, so the frame-to-frame chain
-/// is a multiply, an add and a select, with the comparison beside it instead
-/// of in front of the multiply; the `(1 − coef)·target` terms do not depend
-/// on the envelope at all.
+/// is one (fused) multiply-add and a select, with the comparison beside it
+/// instead of in front of the multiply; the `(1 − coef)·target` terms do not
+/// depend on the envelope at all.
 #[inline(always)]
-fn branch_step(e: f64, target: f64, rise: f64, fall: f64) -> f64 {
-    let rising = rise * e + (1.0 - rise) * target;
-    let falling = fall * e + (1.0 - fall) * target;
+fn branch_step(m: MulAdd, e: f64, target: f64, rise: f64, fall: f64) -> f64 {
+    let rising = m.f64(rise, e, (1.0 - rise) * target);
+    let falling = m.f64(fall, e, (1.0 - fall) * target);
     if target > e { rising } else { falling }
 }
 
@@ -98,19 +106,22 @@ pub struct EnvelopeLane<'a> {
 /// what one does. Each lane's result is bit-identical to [`branch_block`]'s
 /// (same operations in the same order); lanes shorter than the group's
 /// longest simply stop early.
+#[multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+avx"))]
 pub fn branch_blocks(lanes: &mut [EnvelopeLane<'_>]) {
+    let m = target_mul_add!();
     for group in lanes.chunks_mut(4) {
         match group {
-            [a] => branch_block(a.env, a.values, a.rise, a.fall),
-            [a, b] => lockstep([a, b]),
-            [a, b, c] => lockstep([a, b, c]),
-            [a, b, c, d] => lockstep([a, b, c, d]),
+            [a] => branch_block_with(m, a.env, a.values, a.rise, a.fall),
+            [a, b] => lockstep(m, [a, b]),
+            [a, b, c] => lockstep(m, [a, b, c]),
+            [a, b, c, d] => lockstep(m, [a, b, c, d]),
             _ => {}
         }
     }
 }
 
-fn lockstep<const N: usize>(mut lanes: [&mut EnvelopeLane<'_>; N]) {
+#[inline(always)]
+fn lockstep<const N: usize>(m: MulAdd, mut lanes: [&mut EnvelopeLane<'_>; N]) {
     let frames = lanes.iter().map(|l| l.values.len()).min().unwrap_or(0);
     let mut e = lanes.each_ref().map(|l| *l.env);
     let rise = lanes.each_ref().map(|l| l.rise);
@@ -118,7 +129,7 @@ fn lockstep<const N: usize>(mut lanes: [&mut EnvelopeLane<'_>; N]) {
     for i in 0..frames {
         for (k, lane) in lanes.iter_mut().enumerate() {
             let Some(v) = lane.values.get_mut(i) else { continue };
-            e[k] = branch_step(e[k], f64::from(*v), rise[k], fall[k]);
+            e[k] = branch_step(m, e[k], f64::from(*v), rise[k], fall[k]);
             *v = e[k] as f32;
         }
     }
@@ -126,7 +137,7 @@ fn lockstep<const N: usize>(mut lanes: [&mut EnvelopeLane<'_>; N]) {
         // A longer lane finishes alone.
         let mut rest = e[k];
         if let Some(tail) = lane.values.get_mut(frames..) {
-            branch_block(&mut rest, tail, lane.rise, lane.fall);
+            branch_block_with(m, &mut rest, tail, lane.rise, lane.fall);
         }
         *lane.env = if rest.abs() < ENVELOPE_FLUSH { 0.0 } else { rest };
     }

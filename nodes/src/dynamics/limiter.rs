@@ -92,12 +92,9 @@ pub struct Limiter {
     detector: TruePeakDetector,
     /// Its estimates for the current chunk.
     peaks: [f32; CHUNK],
-    /// Per channel input ring for the output delay, `mask + 1` (a power of
-    /// two, more than `latency + CHUNK`) frames per channel, channel after
-    /// channel.
-    history: Vec<f32>,
-    mask: usize,
-    pos: usize,
+    /// Per channel, the output delay line: the last `latency` inputs, then
+    /// room for one chunk.
+    history: [Vec<f32>; MAX_CHANNELS],
     /// Monotonic deque of (frame, required gain) for the sliding minimum; its
     /// capacity is a power of two (indices wrap with a mask, not a division).
     deque: Vec<(u64, f32)>,
@@ -131,9 +128,6 @@ impl Limiter {
         let guard = half.min(latency - half);
         let ramp = latency - half - guard + 1;
         let hold = ramp + 2 * guard;
-        // Room for a whole chunk beyond the delay: a chunk's inputs are all
-        // stored before its delayed outputs are read.
-        let size = (latency + CHUNK + 1).next_power_of_two();
         let mut limiter = Limiter {
             channels,
             sample_rate: sample_rate as f32,
@@ -142,9 +136,7 @@ impl Limiter {
             hold,
             detector: TruePeakDetector::new(channels, sample_rate, half),
             peaks: [0.0; CHUNK],
-            history: vec![0.0; size * channels],
-            mask: size - 1,
-            pos: 0,
+            history: [vec![0.0; latency + CHUNK], vec![0.0; latency + CHUNK]],
             deque: vec![(0, 1.0); (hold + 1).next_power_of_two()],
             deque_head: 0,
             deque_len: 0,
@@ -186,9 +178,10 @@ impl Limiter {
 
     /// Clears delay lines and envelopes. Real-time safe.
     pub fn reset(&mut self) {
-        self.history.fill(0.0);
+        for h in &mut self.history {
+            h.fill(0.0);
+        }
         self.detector.reset();
-        self.pos = 0;
         self.deque_head = 0;
         self.deque_len = 0;
         self.ramp_ring.fill(1.0);
@@ -296,15 +289,14 @@ impl Limiter {
             for (g, peak) in chunk_gains.iter_mut().zip(peaks).take(m) {
                 *g = self.frame_gain(peak);
             }
-            let pos = self.pos;
-            for (ch, channel) in [&mut *left, &mut *right].into_iter().enumerate().take(self.channels) {
+            let latency = self.latency;
+            for (history, channel) in self.history.iter_mut().zip([&mut *left, &mut *right]).take(self.channels) {
                 match channel.get_mut(start..start + m) {
-                    Some(channel) => self.delay(ch, pos, channel, &chunk_gains),
+                    Some(channel) => delay(history, latency, channel, &chunk_gains),
                     // A missing or short channel is silence going in.
-                    None => self.delay(ch, pos, &mut [0.0; CHUNK][..m], &chunk_gains),
+                    None => delay(history, latency, &mut [0.0; CHUNK][..m], &chunk_gains),
                 }
             }
-            self.pos = (pos + m) & self.mask;
             if let Some(out) = gains.get_mut(start..(start + m).min(gains.len())) {
                 out.copy_from_slice(&chunk_gains[..out.len()]);
             }
@@ -323,23 +315,22 @@ impl Limiter {
         self.frame += 1;
         gain
     }
+}
 
-    /// Channel `ch`'s delay line over a chunk whose first frame goes into ring
-    /// slot `pos + 1`: stores each input (non-finite as 0) and replaces it
-    /// with the input `latency` frames earlier times that frame's gain.
-    fn delay(&mut self, ch: usize, pos: usize, channel: &mut [f32], gains: &[f32; CHUNK]) {
-        let (mask, latency) = (self.mask, self.latency);
-        let Some(ring) = self.history.get_mut(ch * (mask + 1)..(ch + 1) * (mask + 1)) else { return };
-        for (i, x) in channel.iter().enumerate() {
-            if let Some(slot) = ring.get_mut((pos + 1 + i) & mask) {
-                *slot = if x.is_finite() { flush(*x) } else { 0.0 };
-            }
-        }
-        for (i, (y, g)) in channel.iter_mut().zip(gains).enumerate() {
-            let past = ring.get((pos + 1 + i).wrapping_sub(latency) & mask).copied().unwrap_or(0.0);
-            *y = flush(past * g);
-        }
+/// One channel's delay line over a chunk: `history` holds the last `latency`
+/// inputs; each input (non-finite as 0) is stored and replaced by the input
+/// `latency` frames earlier times that frame's gain. Straight passes over
+/// contiguous slices, so they vectorise.
+fn delay(history: &mut [f32], latency: usize, channel: &mut [f32], gains: &[f32; CHUNK]) {
+    let m = channel.len();
+    let Some(incoming) = history.get_mut(latency..latency + m) else { return };
+    for (slot, x) in incoming.iter_mut().zip(channel.iter()) {
+        *slot = if x.is_finite() { flush(*x) } else { 0.0 };
     }
+    for ((y, past), g) in channel.iter_mut().zip(history.iter()).zip(gains) {
+        *y = flush(past * g);
+    }
+    history.copy_within(m..m + latency, 0);
 }
 
 #[cfg(test)]
