@@ -61,16 +61,34 @@ impl Tree {
         }
     }
 
-    /// One frame: `[band][lane]`.
+    /// The first split and the all-pass of one frame: `[l L, l R, h L, h R]`.
     #[inline(always)]
-    fn frame(&mut self, m: MulAdd, x: [f64; 2]) -> [[f64; 2]; MAX_BANDS] {
+    fn front(&mut self, m: MulAdd, x: [f64; 2]) -> Lanes {
         let a = QuadSection::twice(&mut self.stage_a.1, m, &self.stage_a.0, [x[0], x[1], x[0], x[1]]);
-        let [l0, l1, h0, h1] = self.allpass.1.tick(m, &self.allpass.0, a);
+        self.allpass.1.tick(m, &self.allpass.0, a)
+    }
+
+    /// The second splits of one frame's [`Tree::front`] output: the four
+    /// bands, `[b0 L, b0 R, b1 L, b1 R, b2 L, b2 R, b3 L, b3 R]`, in f32.
+    #[inline(always)]
+    fn back(&mut self, m: MulAdd, [l0, l1, h0, h1]: Lanes) -> [f32; 8] {
         let low = QuadSection::twice(&mut self.low.1, m, &self.low.0, [l0, l1, l0, l1]);
         let high = QuadSection::twice(&mut self.high.1, m, &self.high.0, [h0, h1, h0, h1]);
-        [[low[0], low[1]], [low[2], low[3]], [high[0], high[1]], [high[2], high[3]]]
+        let [a, b, c, d] = low.map(|v| v as f32);
+        let [e, f, g, h] = high.map(|v| v as f32);
+        [a, b, c, d, e, f, g, h]
     }
 }
+
+/// Four f64 lanes.
+type Lanes = [f64; 4];
+
+/// Frames per pass: the tree runs as two passes over this many frames (the
+/// first split and all-pass, then the second splits), so each pass keeps
+/// its filter memory in registers; all seven sections in one loop spill
+/// their memory to the stack, which puts a store and a load into every
+/// section's frame-to-frame chain.
+const PASS: usize = 64;
 
 /// Splits `frames` frames of `input` (a short lane reads as silence) into
 /// `out[band][lane][..frames]` with 4 bands, updating `state`. Real-time safe.
@@ -124,19 +142,30 @@ fn run_with(
         return;
     };
     let sample = |lane: &[f32], i: usize| finite(lane.get(i).copied().unwrap_or(0.0));
+    let mut outputs = [o00, o01, o10, o11, o20, o21, o30, o31];
     let mut local = *tree;
-    for i in 0..frames {
-        let [b0, b1, b2, b3] = local.frame(m, [sample(input[0], i), sample(input[1], i)]);
-        o00[i] = b0[0] as f32;
-        o01[i] = b0[1] as f32;
-        o10[i] = b1[0] as f32;
-        o11[i] = b1[1] as f32;
-        o20[i] = b2[0] as f32;
-        o21[i] = b2[1] as f32;
-        o30[i] = b3[0] as f32;
-        o31[i] = b3[1] as f32;
+    let mut start = 0;
+    while start < frames {
+        let n = PASS.min(frames - start);
+        let mut middle = [[0.0f64; 4]; PASS];
+        for (i, mid) in middle.iter_mut().enumerate().take(n) {
+            *mid = local.front(m, [sample(input[0], start + i), sample(input[1], start + i)]);
+        }
+        let mut bands = [[0.0f32; 8]; PASS];
+        for (b, mid) in bands.iter_mut().zip(&middle).take(n) {
+            *b = local.back(m, *mid);
+        }
+        for (k, lane) in outputs.iter_mut().enumerate() {
+            if let Some(lane) = lane.get_mut(start..start + n) {
+                for (y, b) in lane.iter_mut().zip(&bands) {
+                    *y = b[k];
+                }
+            }
+        }
+        start += n;
     }
     *tree = local;
+    let [o00, o01, o10, o11, o20, o21, o30, o31] = outputs;
     // The frame path's output flush, as one vectorised pass per band and
     // lane instead of a branch per sample in the recursion's loop.
     for lane in [o00, o01, o10, o11, o20, o21, o30, o31] {
