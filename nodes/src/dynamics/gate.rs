@@ -307,17 +307,27 @@ impl Gate {
     }
 }
 
-/// The detector's high-pass over a chunk of both channels, writing the
-/// louder filtered magnitude of each frame into `peaks` (a mono gate's second
-/// lane filters silence, so it never wins). Compiled for AVX2/FMA and AVX as
+/// The detector's high-pass over a chunk of both channels, two frames per
+/// step ([`PairSection::two_ticks`]), writing the louder filtered magnitude
+/// of each frame into `peaks` (a mono gate's second lane filters silence,
+/// so it never wins). Compiled for AVX2/FMA and AVX as
 /// well as the baseline, picked at run time.
 #[multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+avx"))]
 fn highpass_peaks(section: &mut PairSection, c: &BiquadCoefs, x: &[[f32; CHUNK]; MAX_CHANNELS], peaks: &mut [f32]) {
     let m = target_mul_add!();
     let mut hp = *section;
-    for ((r, a), b) in peaks.iter_mut().zip(&x[0]).zip(&x[1]) {
-        let y = hp.tick(m, c, [f64::from(*a), f64::from(*b)]);
-        *r = y[0].abs().max(y[1].abs()) as f32;
+    let n = peaks.len().min(CHUNK);
+    let louder = |y: [f64; 2]| y[0].abs().max(y[1].abs()) as f32;
+    let mut pairs = peaks[..n].chunks_exact_mut(2);
+    for (k, r) in pairs.by_ref().enumerate() {
+        let i = 2 * k;
+        let (x0, x1) = ([f64::from(x[0][i]), f64::from(x[1][i])], [f64::from(x[0][i + 1]), f64::from(x[1][i + 1])]);
+        let (y0, y1) = hp.two_ticks(m, c, x0, x1);
+        (r[0], r[1]) = (louder(y0), louder(y1));
+    }
+    if let Some(r) = pairs.into_remainder().first_mut() {
+        let i = n - 1;
+        *r = louder(hp.tick(m, c, [f64::from(x[0][i]), f64::from(x[1][i])]));
     }
     *section = hp;
 }
