@@ -30,7 +30,7 @@
 use super::block_passes::{CHUNK, EnvelopeLane, branch_blocks, sanitize_into};
 use super::gate::PeakHold;
 use crate::eq::biquad::{BiquadCoefs, FilterKind, PairSection, process_pair};
-use crate::fast_math;
+use crate::fast_math::{self, larger, smaller};
 use crate::mul_add::target_mul_add;
 use arrayvec::ArrayVec;
 use std::f64::consts::FRAC_1_SQRT_2;
@@ -451,7 +451,7 @@ impl Compressor {
 fn curve_pass(curve: &StaticCurve, levels: &mut [f32]) {
     let m = target_mul_add!();
     for v in levels {
-        *v = curve.reduction_db(fast_math::gain_to_db(m, v.max(LEVEL_FLOOR)));
+        *v = curve.reduction_db(fast_math::gain_to_db(m, larger(*v, LEVEL_FLOOR)));
     }
 }
 
@@ -466,6 +466,8 @@ struct StaticCurve {
     threshold: f32,
     half_knee: f32,
     knee: f32,
+    /// `1 / (2·knee)`, so the per-frame curve has no division.
+    inv_two_knee: f32,
     slope: f32,
 }
 
@@ -476,15 +478,17 @@ impl StaticCurve {
             threshold: c.threshold_db as f32,
             half_knee: 0.5 * knee,
             knee,
+            inv_two_knee: 0.5 / knee,
             slope: (1.0 - 1.0 / c.ratio.max(1.0)) as f32,
         }
     }
 
     #[inline(always)]
     fn reduction_db(&self, x_db: f32) -> f32 {
+        // Levels come from `gain_to_db` of floored magnitudes: never NaN.
         let over = x_db - self.threshold;
-        let d = (over + self.half_knee).clamp(0.0, self.knee);
-        self.slope * (d * d / (2.0 * self.knee) + (over - self.half_knee).max(0.0))
+        let d = smaller(larger(over + self.half_knee, 0.0), self.knee);
+        self.slope * (d * d * self.inv_two_knee + larger(over - self.half_knee, 0.0))
     }
 }
 

@@ -31,6 +31,7 @@
 use super::block_passes::{CHUNK, LEVEL_FLOOR, branch_block, levels_to_db, sanitize_into};
 use super::compressor::{MAX_CHANNELS, PEAK_HOLD_MS, design_highpass, time_coef};
 use crate::eq::biquad::{BiquadCoefs, PairSection};
+use crate::fast_math::larger;
 use crate::mul_add::{MulAdd, target_mul_add};
 
 /// Sample-peak detector holding the largest `|x|` of the last 1–2 ×
@@ -70,7 +71,7 @@ impl PeakHold {
         level
     }
 
-    /// [`PeakHold::tick`] over a block of magnitudes (≥ 0, not NaN), in
+    /// [`PeakHold::tick`] over a block of magnitudes (≥ 0, never NaN), in
     /// place. Runs bucket by bucket, so the inner loop has no branch and its
     /// frame-to-frame chain is a single f32 max.
     pub fn hold_block(&mut self, values: &mut [f32]) {
@@ -84,9 +85,9 @@ impl PeakHold {
                 let Ok(group) = <&mut [f32; 8]>::try_from(group) else { break };
                 let scan = prefix_max(*group);
                 for (v, s) in group.iter_mut().zip(scan) {
-                    *v = s.max(current).max(previous);
+                    *v = larger(larger(s, current), previous);
                 }
-                current = current.max(scan[7]);
+                current = larger(current, scan[7]);
             }
             for v in groups.into_remainder() {
                 current = if *v > current { *v } else { current };
@@ -127,7 +128,7 @@ impl PeakHold {
 /// maxes the compiler can keep in vector registers.
 #[inline(always)]
 fn prefix_max(v: [f32; 8]) -> [f32; 8] {
-    let step = |v: [f32; 8], by: usize| std::array::from_fn(|k| if k >= by { v[k].max(v[k - by]) } else { v[k] });
+    let step = |v: [f32; 8], by: usize| std::array::from_fn(|k| if k >= by { larger(v[k], v[k - by]) } else { v[k] });
     step(step(step(v, 1), 2), 4)
 }
 

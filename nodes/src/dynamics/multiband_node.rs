@@ -30,7 +30,7 @@ use super::crossover::{BandSplitter, MAX_BANDS, MAX_CROSSOVERS};
 use super::curve_glide::{CURVE_DB_SMOOTHING, CurveGlide, RATIO_SMOOTHING};
 use super::reduction_meter::ReductionMeter;
 use crate::common::{db_to_gain, flush};
-use crate::fast_math;
+use crate::fast_math::{self, larger};
 use crate::mul_add::target_mul_add;
 use arrayvec::ArrayVec;
 use mixgraph_graph::{
@@ -347,14 +347,14 @@ impl MultibandProcessor {
             band.kernel.finish_block([&mut *g0, &mut *g1], shared);
             if ch > 1 {
                 for ((m, a), b) in band_max.iter_mut().zip(g0.iter()).zip(g1.iter()) {
-                    *m = a.max(*b);
+                    *m = larger(*a, *b);
                 }
             } else {
                 band_max.copy_from_slice(g0);
             }
             band.meter.push_block(band_max, first_position);
             for (t, m) in total_max.iter_mut().zip(band_max.iter()) {
-                *t = t.max(*m);
+                *t = larger(*t, *m);
             }
             let [makeup, active, weight] = &mut band.smoothed;
             let (Some(makeup), Some(active), Some(weight)) =

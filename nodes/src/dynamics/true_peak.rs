@@ -12,6 +12,7 @@
 //! products this replaced ran several times slower.
 
 use crate::common::{bessel_i0, flush};
+use crate::fast_math::larger;
 use crate::mul_add::{MulAdd, target_mul_add};
 
 /// Oversampling factor of the limiter's own interpolator.
@@ -183,14 +184,6 @@ fn chunk_peaks(
             *o = larger(*o, p);
         }
     }
-}
-
-/// `max(a, b)` for values known not to be NaN (every value here comes from
-/// sanitised history): one compare-select, where `f32::max` adds NaN checks
-/// that keep loops from vectorising cleanly.
-#[inline(always)]
-fn larger(a: f32, b: f32) -> f32 {
-    if a > b { a } else { b }
 }
 
 /// The largest `|x|` of finite `xs` (0 when empty): eight running maxima

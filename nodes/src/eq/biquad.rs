@@ -494,7 +494,9 @@ mod tests {
     fn two_ticks_equal_two_single_ticks_up_to_rounding() {
         // A detector high-pass at 20 Hz (poles close to 1, where rounding
         // matters most) and a resonant low-pass.
-        for (kind, hz, q) in [(FilterKind::HighPass, 20.0, std::f64::consts::FRAC_1_SQRT_2), (FilterKind::LowPass, 9000.0, 4.0)] {
+        for (kind, hz, q) in
+            [(FilterKind::HighPass, 20.0, std::f64::consts::FRAC_1_SQRT_2), (FilterKind::LowPass, 9000.0, 4.0)]
+        {
             let c = BiquadCoefs::design(kind, 48_000.0, hz, q, 0.0);
             for m in [MulAdd::PLAIN, MulAdd::FUSED] {
                 let (mut one, mut two) = (PairSection::default(), PairSection::default());
