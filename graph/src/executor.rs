@@ -360,9 +360,7 @@ impl Executor {
 fn flush_subnormals(outputs: &mut [&mut [f32]], offset: usize, frames: usize) {
     for output in outputs.iter_mut() {
         for y in output.get_mut(offset..offset + frames).into_iter().flatten() {
-            if y.is_subnormal() {
-                *y = 0.0;
-            }
+            *y = zero_subnormal(*y);
         }
     }
 }
@@ -386,8 +384,17 @@ fn params_for<'a>(pending: &[ParamChange], events: &'a [ParamEvent], slot: u32, 
 #[inline]
 fn copy_flushed(src: &[f32], dst: &mut [f32]) {
     for (y, x) in dst.iter_mut().zip(src) {
-        *y = if x.is_subnormal() { 0.0 } else { *x };
+        *y = zero_subnormal(*x);
     }
+}
+
+/// `x`, or a zero of its sign when `x` is subnormal. Written on the bits
+/// (a zero exponent field keeps only the sign), so loops over it vectorise;
+/// `f32::is_subnormal` compiles to a classification per sample.
+#[inline(always)]
+pub(crate) fn zero_subnormal(x: f32) -> f32 {
+    let bits = x.to_bits();
+    f32::from_bits(if bits & 0x7f80_0000 == 0 { bits & 0x8000_0000 } else { bits })
 }
 
 fn list(lists: &[u32], range: ListRange) -> &[u32] {

@@ -428,6 +428,19 @@ fn real_time_parameter_path_sets_values_without_allocating() {
 }
 
 #[test]
+fn zero_subnormal_keeps_everything_but_subnormals() {
+    use crate::executor::zero_subnormal;
+    let tiny = f32::from_bits(1);
+    for (x, want) in [(tiny, 0.0f32), (-tiny, -0.0), (1e-40, 0.0), (-1e-40, -0.0), (0.0, 0.0), (-0.0, -0.0)] {
+        assert_eq!(zero_subnormal(x).to_bits(), want.to_bits(), "{x:e}");
+    }
+    for x in [f32::MIN_POSITIVE, -f32::MIN_POSITIVE, 1.0, -0.5, f32::MAX, f32::INFINITY, f32::NEG_INFINITY] {
+        assert_eq!(zero_subnormal(x).to_bits(), x.to_bits(), "{x:e}");
+    }
+    assert!(zero_subnormal(f32::NAN).is_nan());
+}
+
+#[test]
 fn subnormal_input_copied_to_the_output_comes_out_as_zero() {
     let mut graph = Graph::new();
     io(&mut graph, 1);
