@@ -77,6 +77,22 @@ pub fn larger(a: f32, b: f32) -> f32 {
     if a > b { a } else { b }
 }
 
+/// The largest of `init` and `f(x)` over `xs`, by [`larger`] (a NaN `f(x)`
+/// is skipped). Eight running maxima side by side, so the loop vectorises:
+/// one running maximum is a chain of dependent compares, one per sample.
+#[inline(always)]
+pub fn max_over(xs: &[f32], init: f32, f: impl Fn(f32) -> f32) -> f32 {
+    let mut lanes = [init; 8];
+    let mut eights = xs.chunks_exact(8);
+    for eight in eights.by_ref() {
+        for (l, x) in lanes.iter_mut().zip(eight) {
+            *l = larger(f(*x), *l);
+        }
+    }
+    let tail = eights.remainder().iter().fold(init, |m, x| larger(f(*x), m));
+    lanes.iter().fold(tail, |m, l| larger(*l, m))
+}
+
 /// `min(a, b)` for operands that are never NaN (see [`larger`]).
 #[inline(always)]
 pub fn smaller(a: f32, b: f32) -> f32 {

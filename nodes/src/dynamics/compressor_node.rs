@@ -13,6 +13,7 @@ use super::compressor::{Compressor, DelayLine, Detector, GainComputer, MAX_CHANN
 use super::curve_glide::{CURVE_DB_SMOOTHING, CurveGlide, RATIO_SMOOTHING};
 use super::reduction_meter::ReductionMeter;
 use crate::common::{db_to_gain, flush, ms_to_frames};
+use crate::fast_math::larger;
 use mixgraph_graph::{
     Node, NodeError, NodeInfo, NodeType, ParamDesc, ParamEvents, ParamUnit, PortDesc, PrepareContext, Prepared,
     ProcBuffers, ProcInfo, ProcessStatus, Processor, Smoother, Smoothing,
@@ -174,7 +175,7 @@ impl CompressorProcessor {
         self.curve.reduce_block(&mut self.kernel, detect, [&mut *g0, &mut *g1]);
         if ch > 1 {
             for ((m, a), b) in frame_max.iter_mut().zip(g0.iter()).zip(g1.iter()) {
-                *m = a.max(*b);
+                *m = larger(*a, *b);
             }
         } else {
             frame_max.copy_from_slice(g0);

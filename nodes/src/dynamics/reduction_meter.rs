@@ -2,6 +2,7 @@
 //! `<node>.gain_reduction`: the largest reduction (dB ≥ 0) of each period,
 //! 30 times a second.
 
+use crate::fast_math::max_over;
 use mixgraph_graph::{MeterData, MeterFrame, MeterWriter, PrepareContext};
 
 /// Gain-reduction meter frames per second.
@@ -41,7 +42,7 @@ impl ReductionMeter {
         while start < reductions.len() {
             let take = ((self.period - self.count) as usize).min(reductions.len() - start);
             let run = reductions.get(start..start + take).unwrap_or(&[]);
-            self.max_db = run.iter().fold(self.max_db, |m, r| m.max(*r));
+            self.max_db = max_over(run, self.max_db, |r| r);
             self.count += take as u64;
             start += take;
             if self.count >= self.period {

@@ -12,7 +12,7 @@
 //! products this replaced ran several times slower.
 
 use crate::common::{bessel_i0, flush};
-use crate::fast_math::larger;
+use crate::fast_math::{larger, max_over};
 use crate::mul_add::{MulAdd, target_mul_add};
 
 /// Oversampling factor of the limiter's own interpolator.
@@ -164,7 +164,7 @@ fn chunk_peaks(
         // Every sample any interpolated point of this group reads, and the
         // interval ends themselves: x[first .. first + GROUP + 2·half − 1].
         let reach = history.get(first..(first + GROUP + 2 * half - 1).min(history.len())).unwrap_or(&[]);
-        let largest = abs_max(reach) * bound.gain;
+        let largest = max_over(reach, 0.0, f32::abs) * bound.gain;
         if largest < bound.skip_below {
             for o in out.iter_mut() {
                 *o = larger(*o, largest);
@@ -184,22 +184,6 @@ fn chunk_peaks(
             *o = larger(*o, p);
         }
     }
-}
-
-/// The largest `|x|` of finite `xs` (0 when empty): eight running maxima
-/// side by side, so the loop vectorises (a single running maximum is one
-/// long scalar chain).
-#[inline(always)]
-fn abs_max(xs: &[f32]) -> f32 {
-    let mut lanes = [0.0f32; 8];
-    let mut eights = xs.chunks_exact(8);
-    for eight in eights.by_ref() {
-        for (l, x) in lanes.iter_mut().zip(eight) {
-            *l = larger(x.abs(), *l);
-        }
-    }
-    let tail = eights.remainder().iter().fold(0.0f32, |m, x| larger(x.abs(), m));
-    lanes.iter().fold(tail, |m, l| larger(*l, m))
 }
 
 /// `peak[k] = max(peak[k], maxₚ |Σⱼ coefs[j][p] · x[k + j]|)` for the
