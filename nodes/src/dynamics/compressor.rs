@@ -389,7 +389,7 @@ impl Compressor {
             if stereo && link >= 1.0 && self.settings.detector == Detector::Peak {
                 let [x0, x1] = &mut x;
                 for (a, b) in x0[..n].iter_mut().zip(&x1[..n]) {
-                    *a = a.abs().max(b.abs());
+                    *a = larger(a.abs(), b.abs());
                 }
                 let [p0, p1] = &mut self.peak;
                 p0.hold_block(&mut x0[..n]);
@@ -430,7 +430,7 @@ impl Compressor {
             };
             if stereo {
                 for (((o0, o1), a), b) in l0.iter_mut().zip(l1.iter_mut()).zip(&x[0][..n]).zip(&x[1][..n]) {
-                    let loudest = a.max(*b);
+                    let loudest = larger(*a, *b);
                     *o0 = link * loudest + (1.0 - link) * a;
                     *o1 = link * loudest + (1.0 - link) * b;
                 }

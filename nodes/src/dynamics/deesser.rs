@@ -33,6 +33,7 @@ use super::block_passes::{CHUNK, branch_block, levels_to_db, reductions_to_gains
 use super::compressor::{GainComputer, MAX_CHANNELS, time_coef};
 use super::gate::PeakHold;
 use crate::eq::biquad::{BiquadCoefs, FilterKind, PairSection, QuadCoefs, QuadSection};
+use crate::fast_math::larger;
 use crate::mul_add::target_mul_add;
 use std::f64::consts::FRAC_1_SQRT_2;
 
@@ -245,7 +246,7 @@ impl Deesser {
         let reduction = &mut reduction[..n];
         for (i, r) in reduction.iter_mut().enumerate() {
             // The mono kernel's second lane filters silence, so it never wins.
-            *r = hi[0][i].abs().max(hi[1][i].abs());
+            *r = larger(hi[0][i].abs(), hi[1][i].abs());
         }
         self.peak.hold_block(reduction);
         levels_to_db(reduction);
