@@ -31,7 +31,10 @@
 //!
 //! Everything here is plain math with no dependency on engine types.
 
-use crate::mul_add::{MulAdd, target_mul_add};
+use crate::mul_add::MulAdd;
+
+#[cfg(target_arch = "x86_64")]
+mod pair_fma;
 use std::f64::consts::PI;
 
 /// Once both states are below this magnitude they become exactly `0.0`;
@@ -333,11 +336,22 @@ impl PairSection {
 
 /// Filters a block of two channels in place through one section (`a` in
 /// lane 0, `b` in lane 1, as long as the shorter), rounding each output to
-/// f32; two frames per step ([`PairSection::two_ticks`]). Compiled for AVX2/FMA and AVX as well as the baseline, picked at
-/// run time.
-#[multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+avx"))]
+/// f32; two frames per step ([`PairSection::two_ticks`]). Where the CPU has
+/// FMA, both lanes run as one packed register with fused multiply-adds
+/// (`pair_fma`); elsewhere the portable loop with plain ones.
 pub fn process_pair(section: &mut PairSection, c: &BiquadCoefs, a: &mut [f32], b: &mut [f32]) {
-    let m = target_mul_add!();
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("fma") {
+        // SAFETY: `pair_fma::process_pair` only needs the FMA instructions,
+        // and the CPU has them (checked just above).
+        unsafe { pair_fma::process_pair(section, c, a, b) };
+        return;
+    }
+    process_pair_with(MulAdd::PLAIN, section, c, a, b);
+}
+
+/// The portable loop of [`process_pair`], with the multiply-adds of `m`.
+fn process_pair_with(m: MulAdd, section: &mut PairSection, c: &BiquadCoefs, a: &mut [f32], b: &mut [f32]) {
     let mut local = *section;
     let n = a.len().min(b.len());
     let (a, b) = (&mut a[..n], &mut b[..n]);
@@ -489,6 +503,26 @@ impl BiquadState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_packed_pair_filter_is_the_portable_one_bit_for_bit() {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("fma") {
+            let c = BiquadCoefs::design(FilterKind::HighPass, 48_000.0, 20.0, std::f64::consts::FRAC_1_SQRT_2, 0.0);
+            let wave = |k: usize| (0..301).map(|i| ((i * (7 + k)) % 23) as f32 / 11.0 - 1.0).collect::<Vec<f32>>();
+            let (mut a, mut b) = (wave(0), wave(1));
+            let (mut a_ref, mut b_ref) = (a.clone(), b.clone());
+            let (mut s, mut s_ref) = (PairSection::default(), PairSection::default());
+            // Odd lengths, so the single-frame remainder runs too.
+            for (start, end) in [(0, 101), (101, 301)] {
+                process_pair(&mut s, &c, &mut a[start..end], &mut b[start..end]);
+                process_pair_with(MulAdd::FUSED, &mut s_ref, &c, &mut a_ref[start..end], &mut b_ref[start..end]);
+            }
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!((bits(&a), bits(&b)), (bits(&a_ref), bits(&b_ref)));
+            assert_eq!((s.s1, s.s2), (s_ref.s1, s_ref.s2));
+        }
+    }
 
     #[test]
     fn two_ticks_equal_two_single_ticks_up_to_rounding() {
