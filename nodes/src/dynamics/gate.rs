@@ -30,9 +30,9 @@
 
 use super::block_passes::{CHUNK, LEVEL_FLOOR, branch_block, levels_to_db, sanitize_into};
 use super::compressor::{MAX_CHANNELS, PEAK_HOLD_MS, design_highpass, time_coef};
-use crate::eq::biquad::{BiquadCoefs, PairSection};
+use crate::eq::biquad::{BiquadCoefs, PairSection, process_pair};
 use crate::fast_math::larger;
-use crate::mul_add::{MulAdd, target_mul_add};
+use crate::mul_add::MulAdd;
 
 /// Sample-peak detector holding the largest `|x|` of the last 1–2 ×
 /// [`PEAK_HOLD_MS`] with two alternating buckets (O(1), no allocation), the
@@ -279,8 +279,15 @@ impl Gate {
     }
 
     fn reduce_chunk(&mut self, x: &[[f32; CHUNK]; MAX_CHANNELS], reduction: &mut [f32]) {
-        highpass_peaks(&mut self.hp_state, &self.highpass, x, reduction);
+        // The detector's high-pass, then the louder filtered magnitude of each
+        // frame (a mono gate's second lane filters silence, so it never wins).
+        let n = reduction.len().min(CHUNK);
+        let [mut a, mut b] = *x;
+        process_pair(&mut self.hp_state, &self.highpass, &mut a[..n], &mut b[..n]);
         self.hp_state.flush();
+        for ((r, a), b) in reduction.iter_mut().zip(&a[..n]).zip(&b[..n]) {
+            *r = larger(a.abs(), b.abs());
+        }
         self.peak.hold_block(reduction);
         levels_to_db(reduction);
         let s = self.settings;
@@ -306,31 +313,6 @@ impl Gate {
         // The reduction rising means the gate closing: release; falling: attack.
         branch_block(&mut self.envelope, reduction, self.release, self.attack);
     }
-}
-
-/// The detector's high-pass over a chunk of both channels, two frames per
-/// step ([`PairSection::two_ticks`]), writing the louder filtered magnitude
-/// of each frame into `peaks` (a mono gate's second lane filters silence,
-/// so it never wins). Compiled for AVX2/FMA and AVX as
-/// well as the baseline, picked at run time.
-#[multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+avx"))]
-fn highpass_peaks(section: &mut PairSection, c: &BiquadCoefs, x: &[[f32; CHUNK]; MAX_CHANNELS], peaks: &mut [f32]) {
-    let m = target_mul_add!();
-    let mut hp = *section;
-    let n = peaks.len().min(CHUNK);
-    let louder = |y: [f64; 2]| y[0].abs().max(y[1].abs()) as f32;
-    let mut pairs = peaks[..n].chunks_exact_mut(2);
-    for (k, r) in pairs.by_ref().enumerate() {
-        let i = 2 * k;
-        let (x0, x1) = ([f64::from(x[0][i]), f64::from(x[1][i])], [f64::from(x[0][i + 1]), f64::from(x[1][i + 1])]);
-        let (y0, y1) = hp.two_ticks(m, c, x0, x1);
-        (r[0], r[1]) = (louder(y0), louder(y1));
-    }
-    if let Some(r) = pairs.into_remainder().first_mut() {
-        let i = n - 1;
-        *r = louder(hp.tick(m, c, [f64::from(x[0][i]), f64::from(x[1][i])]));
-    }
-    *section = hp;
 }
 
 #[cfg(test)]
