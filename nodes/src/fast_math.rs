@@ -131,11 +131,21 @@ pub fn db_to_gain(m: MulAdd, db: f32) -> f32 {
     exp2(m, db * LOG2_PER_DB)
 }
 
-/// Numerator of the tanh approximation, `x · Σ NUM[k]·x²ᵏ` (see [`tanh`]).
-const TANH_NUM: [f32; 7] =
-    [4.893_524_6e-3, 6.372_619_3e-4, 1.485_722_4e-5, 5.122_297e-8, -8.604_672e-11, 2.000_188e-13, -2.760_768_5e-16];
+/// Numerator of the tanh approximation, `x · Σ NUM[k]·x²ᵏ` (see [`tanh`]),
+/// written as published (more digits than f32 keeps).
+#[allow(clippy::excessive_precision)]
+const TANH_NUM: [f32; 7] = [
+    4.89352455891786e-03,
+    6.37261928875436e-04,
+    1.48572235717979e-05,
+    5.12229709037114e-08,
+    -8.60467152213735e-11,
+    2.00018790482477e-13,
+    -2.76076847742355e-16,
+];
 /// Denominator of the tanh approximation, `Σ DEN[k]·x²ᵏ`.
-const TANH_DEN: [f32; 4] = [4.893_525_2e-3, 2.268_434_6e-3, 1.185_347_1e-4, 1.198_258_4e-6];
+#[allow(clippy::excessive_precision)]
+const TANH_DEN: [f32; 4] = [4.89352518554385e-03, 2.26843463243900e-03, 1.18534705686654e-04, 1.19825839466702e-06];
 /// Where the rational reaches 1 in f32; the input is clamped there.
 const TANH_CLAMP: f32 = 7.905_311;
 /// Below this magnitude tanh(x) is x to f32 precision (x³/3 < half an ulp).
