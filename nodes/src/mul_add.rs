@@ -3,7 +3,7 @@
 //! Rust never contracts `a·b + c` into one fused multiply-add on its own, and
 //! `mul_add` on a CPU without FMA is a slow library call. Hot loops are
 //! compiled several times by `multiversion` (AVX2+FMA, AVX, baseline), and
-//! each clone takes its [`MulAdd`] from [`target_mul_add!`]: a constant in that
+//! each clone takes its [`MulAdd`] from `target_mul_add!`: a constant in that
 //! clone, so the choice costs nothing once inlined.
 //!
 //! A fused multiply-add rounds once instead of twice, so results differ from
@@ -23,7 +23,7 @@ impl MulAdd {
     /// arithmetic tests compare against.
     pub const PLAIN: MulAdd = MulAdd { fused: false };
     /// One fused multiply-add. Only fast where the code is compiled with the
-    /// `fma` target feature; use [`target_mul_add!`] to pick.
+    /// `fma` target feature; use `target_mul_add!` to pick.
     pub const FUSED: MulAdd = MulAdd { fused: true };
 
     /// [`MulAdd::FUSED`] when `fused`, else [`MulAdd::PLAIN`].
