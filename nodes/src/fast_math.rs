@@ -68,6 +68,18 @@ pub fn exp2(m: MulAdd, x: f32) -> f32 {
     p * scale
 }
 
+/// 1.5·2²³: added to an f32 of magnitude below 2²² it leaves that number
+/// rounded to an integer, in the low bits of the mantissa.
+const ROUNDER: f32 = 12_582_912.0;
+
+/// `c[0] + t·(c[1] + t·(c[2] + …))`, innermost first, one multiply-add per
+/// coefficient (fused as `m` says).
+#[inline(always)]
+fn horner<const N: usize>(m: MulAdd, t: f32, c: &[f32; N]) -> f32 {
+    let Some((last, rest)) = c.split_last() else { return 0.0 };
+    rest.iter().rev().fold(*last, |acc, c| m.f32(acc, t, *c))
+}
+
 /// `max(a, b)` for operands that are never NaN: one compare and select.
 /// `f32::max` also handles NaN, which costs two more instructions per lane
 /// and keeps some loops from vectorising well; hot passes over sanitised
@@ -97,21 +109,6 @@ pub fn max_over(xs: &[f32], init: f32, f: impl Fn(f32) -> f32) -> f32 {
 #[inline(always)]
 pub fn smaller(a: f32, b: f32) -> f32 {
     if a < b { a } else { b }
-}
-
-/// 1.5·2²³: added to an f32 of magnitude below 2²² it leaves that number
-/// rounded to an integer, in the low bits of the mantissa.
-const ROUNDER: f32 = 12_582_912.0;
-
-/// `c[0] + t·(c[1] + t·(c[2] + …))`, innermost first, one multiply-add per
-/// coefficient (fused as `m` says).
-#[inline(always)]
-fn horner<const N: usize>(m: MulAdd, t: f32, c: &[f32; N]) -> f32 {
-    let mut acc = 0.0;
-    for (k, c) in c.iter().rev().enumerate() {
-        acc = if k == 0 { *c } else { m.f32(acc, t, *c) };
-    }
-    acc
 }
 
 /// 20·log₁₀(2): dB per octave of amplitude.

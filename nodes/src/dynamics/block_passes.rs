@@ -125,17 +125,13 @@ fn lockstep<const N: usize>(m: MulAdd, mut lanes: [&mut EnvelopeLane<'_>; N]) {
     let frames = lanes.iter().map(|l| l.values.len()).min().unwrap_or(0);
     let mut e = lanes.each_ref().map(|l| *l.env);
     let (rise, fall) = (lanes.each_ref().map(|l| l.rise), lanes.each_ref().map(|l| l.fall));
-    let (rise_rest, fall_rest) = (rise.map(|c| 1.0 - c), fall.map(|c| 1.0 - c));
     {
         // Every lane cut to the common length, so the loop has no bounds
-        // checks and each step is one array expression over the lanes
-        // (`branch_step`'s operations, which the compiler vectorises).
+        // checks and each step is one array expression over the lanes.
         let mut values = lanes.each_mut().map(|l| l.values.get_mut(..frames).unwrap_or_default());
         for i in 0..frames {
             let target: [f64; N] = std::array::from_fn(|k| values[k].get(i).map_or(0.0, |v| f64::from(*v)));
-            let rising: [f64; N] = std::array::from_fn(|k| m.f64(rise[k], e[k], rise_rest[k] * target[k]));
-            let falling: [f64; N] = std::array::from_fn(|k| m.f64(fall[k], e[k], fall_rest[k] * target[k]));
-            e = std::array::from_fn(|k| if target[k] > e[k] { rising[k] } else { falling[k] });
+            e = std::array::from_fn(|k| branch_step(m, e[k], target[k], rise[k], fall[k]));
             for (v, e) in values.iter_mut().zip(e) {
                 if let Some(v) = v.get_mut(i) {
                     *v = e as f32;

@@ -253,7 +253,7 @@ impl BandSplitter {
         frames: usize,
     ) {
         if self.bands == MAX_BANDS {
-            four_lanes::split_block(&self.splits, &mut self.state, input, out, frames);
+            four_lanes::split_block(None, &self.splits, &mut self.state, input, out, frames);
             self.flush();
             return;
         }
@@ -424,7 +424,7 @@ mod tests {
                 match mode {
                     Some(m) => {
                         let BandSplitter { splits, state, .. } = &mut by_block;
-                        four_lanes::split_block_with(m, splits, state, input, &mut out, n);
+                        four_lanes::split_block(Some(m), splits, state, input, &mut out, n);
                         by_block.flush();
                     }
                     None => by_block.split_block(input, &mut out, n),

@@ -273,16 +273,16 @@ impl Gate {
             for (ch, x) in x.iter_mut().enumerate().take(self.channels) {
                 sanitize_into(detect[ch].get(start..end.min(detect[ch].len())).unwrap_or(&[]), &mut x[..end - start]);
             }
-            self.reduce_chunk(&x, &mut reduction[start..end]);
+            self.reduce_chunk(&mut x, &mut reduction[start..end]);
             start = end;
         }
     }
 
-    fn reduce_chunk(&mut self, x: &[[f32; CHUNK]; MAX_CHANNELS], reduction: &mut [f32]) {
+    fn reduce_chunk(&mut self, x: &mut [[f32; CHUNK]; MAX_CHANNELS], reduction: &mut [f32]) {
         // The detector's high-pass, then the louder filtered magnitude of each
         // frame (a mono gate's second lane filters silence, so it never wins).
         let n = reduction.len().min(CHUNK);
-        let [mut a, mut b] = *x;
+        let [a, b] = x;
         process_pair(&mut self.hp_state, &self.highpass, &mut a[..n], &mut b[..n]);
         self.hp_state.flush();
         for ((r, a), b) in reduction.iter_mut().zip(&a[..n]).zip(&b[..n]) {

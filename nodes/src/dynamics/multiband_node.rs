@@ -284,6 +284,13 @@ fn band_factors(reduction_db: &mut [f32], [makeup, active, weight, mix]: [&[f32]
     }
 }
 
+/// The first `n` frames of both channels of a per-channel buffer pair
+/// (`None` when either is shorter).
+fn first_frames(pair: &mut [Vec<f32>; MAX_CHANNELS], n: usize) -> Option<[&mut [f32]; MAX_CHANNELS]> {
+    let [a, b] = pair;
+    Some([a.get_mut(..n)?, b.get_mut(..n)?])
+}
+
 /// `x *= factor`, frame by frame. Vectorised (AVX2 when the CPU has it).
 #[multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+avx"))]
 fn scale(x: &mut [f32], factor: &[f32]) {
@@ -312,11 +319,7 @@ impl MultibandProcessor {
         let mut shared = [false; MAX_BANDS];
         for ((band, split), shared) in self.bands.iter_mut().zip(self.split.iter_mut()).zip(&mut shared) {
             let Some(band) = band else { continue };
-            let [g0, g1] = &mut band.gain;
-            let [x0, x1] = split;
-            let (Some(g0), Some(g1), Some(x0), Some(x1)) =
-                (g0.get_mut(..n), g1.get_mut(..n), x0.get_mut(..n), x1.get_mut(..n))
-            else {
+            let (Some([g0, g1]), Some([x0, x1])) = (first_frames(&mut band.gain, n), first_frames(split, n)) else {
                 continue;
             };
             let detect: [&[f32]; MAX_CHANNELS] = [x0, if ch > 1 { x1 } else { &[] }];
@@ -325,9 +328,8 @@ impl MultibandProcessor {
         let mut lanes = ArrayVec::<EnvelopeLane<'_>, { MAX_BANDS * MAX_CHANNELS }>::new();
         for (band, shared) in self.bands.iter_mut().zip(shared) {
             let Some(band) = band else { continue };
-            let [g0, g1] = &mut band.gain;
-            if let (Some(g0), Some(g1)) = (g0.get_mut(..n), g1.get_mut(..n)) {
-                band.kernel.envelope_lanes([g0, g1], shared, |lane| {
+            if let Some(gain) = first_frames(&mut band.gain, n) {
+                band.kernel.envelope_lanes(gain, shared, |lane| {
                     // Capacity covers every lane; `try_push` keeps the audio thread panic-free regardless.
                     let _ = lanes.try_push(lane);
                 });
@@ -337,11 +339,7 @@ impl MultibandProcessor {
         drop(lanes);
         for ((band, split), shared) in self.bands.iter_mut().zip(self.split.iter_mut()).zip(shared) {
             let Some(band) = band else { continue };
-            let [g0, g1] = &mut band.gain;
-            let [x0, x1] = split;
-            let (Some(g0), Some(g1), Some(x0), Some(x1)) =
-                (g0.get_mut(..n), g1.get_mut(..n), x0.get_mut(..n), x1.get_mut(..n))
-            else {
+            let (Some([g0, g1]), Some([x0, x1])) = (first_frames(&mut band.gain, n), first_frames(split, n)) else {
                 continue;
             };
             band.kernel.finish_block([&mut *g0, &mut *g1], shared);

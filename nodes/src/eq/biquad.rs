@@ -353,20 +353,31 @@ pub fn process_pair(section: &mut PairSection, c: &BiquadCoefs, a: &mut [f32], b
 /// The portable loop of [`process_pair`], with the multiply-adds of `m`.
 fn process_pair_with(m: MulAdd, section: &mut PairSection, c: &BiquadCoefs, a: &mut [f32], b: &mut [f32]) {
     let mut local = *section;
-    let n = a.len().min(b.len());
-    let (a, b) = (&mut a[..n], &mut b[..n]);
-    let (mut a2, mut b2) = (a.chunks_exact_mut(2), b.chunks_exact_mut(2));
-    for (a, b) in a2.by_ref().zip(b2.by_ref()) {
-        let x0 = [f64::from(a[0]), f64::from(b[0])];
-        let x1 = [f64::from(a[1]), f64::from(b[1])];
-        let (y0, y1) = local.two_ticks(m, c, x0, x1);
-        (a[0], b[0], a[1], b[1]) = (y0[0] as f32, y0[1] as f32, y1[0] as f32, y1[1] as f32);
-    }
-    for (a, b) in a2.into_remainder().iter_mut().zip(b2.into_remainder()) {
+    let last = by_frame_pairs(a, b, |x0, x1| local.two_ticks(m, c, x0, x1));
+    if let Some((a, b)) = last {
         let y = local.tick(m, c, [f64::from(*a), f64::from(*b)]);
         (*a, *b) = (y[0] as f32, y[1] as f32);
     }
     *section = local;
+}
+
+/// Runs two channels in place (`a` in lane 0, `b` in lane 1, as long as the
+/// shorter) through `two`, two frames at a time, rounding the outputs to
+/// f32. Returns the last frame of an odd-length block, left for the caller
+/// to filter alone.
+#[inline(always)]
+fn by_frame_pairs<'s>(
+    a: &'s mut [f32],
+    b: &'s mut [f32],
+    mut two: impl FnMut([f64; 2], [f64; 2]) -> ([f64; 2], [f64; 2]),
+) -> Option<(&'s mut f32, &'s mut f32)> {
+    let n = a.len().min(b.len());
+    let (mut a2, mut b2) = (a[..n].chunks_exact_mut(2), b[..n].chunks_exact_mut(2));
+    for (a, b) in a2.by_ref().zip(b2.by_ref()) {
+        let (y0, y1) = two([f64::from(a[0]), f64::from(b[0])], [f64::from(a[1]), f64::from(b[1])]);
+        (a[0], b[0], a[1], b[1]) = (y0[0] as f32, y0[1] as f32, y1[0] as f32, y1[1] as f32);
+    }
+    a2.into_remainder().first_mut().zip(b2.into_remainder().first_mut())
 }
 
 /// Four f64 lanes.

@@ -24,18 +24,7 @@ const MONO_CHUNK: usize = 64;
 /// as well as the baseline, and picked at run time.
 #[multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+avx"))]
 pub fn run(sections: &[BiquadCoefs], state: &mut CascadeState, left: &mut [f32], right: Option<&mut [f32]>) {
-    run_with(target_mul_add!(), sections, state, left, right);
-}
-
-/// [`run`] with the multiply-adds of `m`.
-#[inline(always)]
-fn run_with(
-    m: MulAdd,
-    sections: &[BiquadCoefs],
-    state: &mut CascadeState,
-    left: &mut [f32],
-    right: Option<&mut [f32]>,
-) {
+    let m = target_mul_add!();
     match sections.len() {
         0 => {}
         1 => settled::<1>(m, sections, state, left, right),

@@ -25,6 +25,7 @@
 //! number of base-rate frames and base samples land on base samples.
 
 use crate::common::bessel_i0;
+use crate::mul_add::target_mul_add;
 use std::f64::consts::PI;
 
 /// Stopband attenuation the Kaiser formulas are asked for, in dB.
@@ -147,10 +148,8 @@ impl BlockHistory {
 fn fir_block(taps: &[f32], hist: &[f32], out: &mut [f32]) {
     out.fill(0.0);
     let n = out.len();
-    // Fused multiply-adds where the CPU has them (`mul_add` without FMA
-    // hardware is a slow library call).
-    let fma = multiversion::target::target_cfg_f!(target_feature = "fma");
-    let madd = |t: f32, x: f32, acc: f32| if fma { t.mul_add(x, acc) } else { acc + t * x };
+    // Fused multiply-adds where the CPU has them.
+    let m = target_mul_add!();
     let window = |j: usize| hist.get(j..j + n);
     let mut quads = taps.chunks_exact(4);
     let mut j = 0;
@@ -161,10 +160,10 @@ fn fir_block(taps: &[f32], hist: &[f32], out: &mut [f32]) {
         let [t0, t1, t2, t3] = [quad[0], quad[1], quad[2], quad[3]];
         for i in 0..n {
             let mut o = out[i];
-            o = madd(t0, w0[i], o);
-            o = madd(t1, w1[i], o);
-            o = madd(t2, w2[i], o);
-            o = madd(t3, w3[i], o);
+            o = m.f32(t0, w0[i], o);
+            o = m.f32(t1, w1[i], o);
+            o = m.f32(t2, w2[i], o);
+            o = m.f32(t3, w3[i], o);
             out[i] = o;
         }
         j += 4;
@@ -172,7 +171,7 @@ fn fir_block(taps: &[f32], hist: &[f32], out: &mut [f32]) {
     for t in quads.remainder() {
         let Some(w) = window(j) else { return };
         for (o, x) in out.iter_mut().zip(w) {
-            *o = madd(*t, *x, *o);
+            *o = m.f32(*t, *x, *o);
         }
         j += 1;
     }

@@ -91,8 +91,11 @@ type Lanes = [f64; 4];
 const PASS: usize = 64;
 
 /// Splits `frames` frames of `input` (a short lane reads as silence) into
-/// `out[band][lane][..frames]` with 4 bands, updating `state`. Real-time safe.
+/// `out[band][lane][..frames]` with 4 bands, updating `state`. `mode` fixes
+/// the multiply-adds (tests compare [`MulAdd::PLAIN`] with the frame path);
+/// `None` takes the CPU's best. Real-time safe.
 pub(super) fn split_block(
+    mode: Option<MulAdd>,
     splits: &[Split; 3],
     state: &mut SplitterState,
     input: [&[f32]; MAX_CHANNELS],
@@ -100,23 +103,10 @@ pub(super) fn split_block(
     frames: usize,
 ) {
     let mut tree = Tree::gather(splits, state);
-    run(&mut tree, input, out, frames);
-    tree.scatter(state);
-}
-
-/// [`split_block`] with the multiply-adds of `m` (the frame path's are
-/// [`MulAdd::PLAIN`]), for tests.
-#[cfg(test)]
-pub(super) fn split_block_with(
-    m: MulAdd,
-    splits: &[Split; 3],
-    state: &mut SplitterState,
-    input: [&[f32]; MAX_CHANNELS],
-    out: &mut [[Vec<f32>; MAX_CHANNELS]; MAX_BANDS],
-    frames: usize,
-) {
-    let mut tree = Tree::gather(splits, state);
-    run_with(m, &mut tree, input, out, frames);
+    match mode {
+        Some(m) => run_with(m, &mut tree, input, out, frames),
+        None => run(&mut tree, input, out, frames),
+    }
     tree.scatter(state);
 }
 

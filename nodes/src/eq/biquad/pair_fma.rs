@@ -9,7 +9,7 @@
 //! [`MulAdd::FUSED`] (tests compare bit for bit). Every function here needs
 //! FMA; callers check the CPU first.
 
-use super::{BiquadCoefs, PairSection};
+use super::{BiquadCoefs, PairSection, by_frame_pairs};
 use crate::mul_add::MulAdd;
 use std::arch::x86_64::{
     __m128d, _mm_add_pd, _mm_cvtsd_f64, _mm_fmadd_pd, _mm_mul_pd, _mm_set_pd, _mm_set1_pd, _mm_unpackhi_pd,
@@ -93,19 +93,13 @@ impl PackedSection {
 /// [`process_pair`](super::process_pair)'s loop, packed.
 #[target_feature(enable = "fma")]
 pub(super) fn process_pair(section: &mut PairSection, c: &BiquadCoefs, a: &mut [f32], b: &mut [f32]) {
-    let n = a.len().min(b.len());
-    let (a, b) = (&mut a[..n], &mut b[..n]);
     let mut packed = PackedSection::new(c, section);
-    let (mut a2, mut b2) = (a.chunks_exact_mut(2), b.chunks_exact_mut(2));
-    for (a, b) in a2.by_ref().zip(b2.by_ref()) {
-        let x0 = pair(f64::from(a[0]), f64::from(b[0]));
-        let x1 = pair(f64::from(a[1]), f64::from(b[1]));
-        let (y0, y1) = packed.two_ticks(x0, x1);
-        let ([y0a, y0b], [y1a, y1b]) = (lanes(y0), lanes(y1));
-        (a[0], b[0], a[1], b[1]) = (y0a as f32, y0b as f32, y1a as f32, y1b as f32);
-    }
+    let last = by_frame_pairs(a, b, |x0, x1| {
+        let (y0, y1) = packed.two_ticks(pair(x0[0], x0[1]), pair(x1[0], x1[1]));
+        (lanes(y0), lanes(y1))
+    });
     let mut local = packed.state();
-    for (a, b) in a2.into_remainder().iter_mut().zip(b2.into_remainder()) {
+    if let Some((a, b)) = last {
         let y = local.tick(MulAdd::FUSED, c, [f64::from(*a), f64::from(*b)]);
         (*a, *b) = (y[0] as f32, y[1] as f32);
     }
